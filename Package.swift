@@ -42,15 +42,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "CartStorageTestSupport",
+            dependencies: ["CartStorage"],
+            path: "Tests/CartStorageTestSupport",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "cartstore-crash-helper",
-            dependencies: ["CartStorage"],
+            dependencies: ["CartStorage", "CartStorageTestSupport"],
             path: "Tests/CrashHelper",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CartStorageTests",
-            dependencies: ["CartStorage"],
+            dependencies: ["CartStorage", "CartStorageTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

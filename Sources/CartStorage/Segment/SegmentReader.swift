@@ -39,9 +39,9 @@ final class SegmentReader: @unchecked Sendable {
         let file = try PosixFile.openForReading(path)
         let footer = try readFooter(file)
         let index = try readBlock(file, footer.index)
-        let filter = try readBlock(file, footer.filter).contents
-        let metaBlock = try readBlock(file, footer.meta)
-        let properties = try SegmentProperties.decode(metaBlock.contents, file: path, offset: Int(footer.meta.offset))
+        let filter = try readBlockContents(file, footer.filter)
+        let meta = try readBlockContents(file, footer.meta)
+        let properties = try SegmentProperties.decode(meta, file: path, offset: Int(footer.meta.offset))
         return SegmentReader(path: path, fileNumber: fileNumber, file: file, index: index, filter: filter,
                              properties: properties, cache: cache)
     }
@@ -75,8 +75,13 @@ final class SegmentReader: @unchecked Sendable {
         return Footer(index: try handle(0), filter: try handle(1), meta: try handle(2), formatVersion: version)
     }
 
-    /// Reads, checks and decompresses one block.
+    /// Reads, checks and decompresses one block in the keyed block format (data and index).
     static func readBlock(_ file: PosixFile, _ h: BlockHandle) throws(StorageError) -> Block {
+        try Block(contents: try readBlockContents(file, h), file: file.path, blockOffset: Int(h.offset))
+    }
+
+    /// Reads one block's contents (any block kind), checking its CRC and decompressing it.
+    static func readBlockContents(_ file: PosixFile, _ h: BlockHandle) throws(StorageError) -> [UInt8] {
         let size = Int(h.size), offset = Int(h.offset)
         let raw = try file.read(at: offset, count: size + SegmentFormat.blockTrailerSize)
         let type = raw[size]
@@ -87,14 +92,14 @@ final class SegmentReader: @unchecked Sendable {
         }
         switch SegmentFormat.BlockCompression(rawValue: type) {
         case .none?:
-            return try Block(contents: Array(raw[0..<size]), file: file.path, blockOffset: offset)
+            return Array(raw[0..<size])
         case .zlib?:
             var r = ByteReader(raw[0..<size])
             guard let rawSize = try? r.readLength(limit: 256 * 1024 * 1024),
                   let contents = Zlib.decompress(raw[r.position..<size], rawSize: rawSize) else {
                 throw .corruption(file: file.path, offset: offset, reason: "zlib block does not decompress")
             }
-            return try Block(contents: contents, file: file.path, blockOffset: offset)
+            return contents
         case nil:
             throw .corruption(file: file.path, offset: offset, reason: "unknown block compression type \(type)")
         }

@@ -68,11 +68,16 @@ struct LogReader {
         return .fragment(type: type, payload: payload, next: payloadStart + length)
     }
 
-    /// True if any block boundary after `offset` starts a valid FULL or FIRST record.
+    /// True if any block boundary after `offset` starts a fragment whose CRC is valid: data
+    /// was written after the damaged region, so the damage is not a torn tail.
+    ///
+    /// Known limit: after a power loss with unsynced writes (sync policies `interval`/`none`),
+    /// pages of the final unsynced writes can persist out of order; such a log is reported as
+    /// corrupt rather than silently truncated.
     private func validRecordAfter(_ offset: Int) -> Bool {
         var b = (offset / LogFormat.blockSize + 1) * LogFormat.blockSize
         while b < bytes.count {
-            if case let .fragment(type, _, _) = physical(at: b), type == .full || type == .first { return true }
+            if case .fragment = physical(at: b) { return true }
             b += LogFormat.blockSize
         }
         return false

@@ -1,0 +1,38 @@
+/// SplitMix64: a tiny, fast, seedable generator. Every randomized test draws from one of these
+/// so that a printed seed replays the run exactly.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A seed from `CARTSTORE_SEED` if set, else `fallback`.
+    public static func seed(default fallback: UInt64) -> UInt64 {
+        if let s = getenv("CARTSTORE_SEED"), let v = UInt64(String(cString: s)) { return v }
+        return fallback
+    }
+
+    /// Mixes several numbers into one seed.
+    public static func derive(_ parts: UInt64...) -> UInt64 {
+        var r = SeededRandom(seed: 0x5EED)
+        var acc: UInt64 = 0
+        for p in parts {
+            r = SeededRandom(seed: acc ^ p &* 0x9E37_79B9_7F4A_7C15)
+            acc = r.next()
+        }
+        return acc
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
