@@ -23,7 +23,7 @@ struct LogFormatTests {
     @Test func recordsRoundTripAcrossBlockBoundaries() throws {
         let ps = Self.payloads(seed: 1)
         let bytes = Self.framed(ps)
-        var reader = LogReader(fileName: "t.wal", bytes: bytes, tolerateTornTail: false)
+        var reader = LogReader(fileName: "t.wal", bytes: bytes, tailPolicy: .strict)
         let got = try reader.readAll()
         #expect(got.map(\.payload) == ps)
         #expect(reader.tornTailOffset == nil)
@@ -34,7 +34,7 @@ struct LogFormatTests {
         let first = [UInt8](repeating: 7, count: LogFormat.blockSize - LogFormat.headerSize - 5)
         let bytes = Self.framed([first, [1, 2, 3]])
         #expect(bytes[(LogFormat.blockSize - 5)..<LogFormat.blockSize].allSatisfy { $0 == 0 })
-        var reader = LogReader(fileName: "t.wal", bytes: bytes, tolerateTornTail: false)
+        var reader = LogReader(fileName: "t.wal", bytes: bytes, tailPolicy: .strict)
         #expect(try reader.readAll().map(\.payload) == [first, [1, 2, 3]])
     }
 
@@ -43,12 +43,12 @@ struct LogFormatTests {
         let whole = Self.framed(ps)
         let lastStart = Self.framed(Array(ps.dropLast())).count
         for cut in lastStart..<whole.count {
-            var reader = LogReader(fileName: "t.wal", bytes: Array(whole[0..<cut]), tolerateTornTail: true)
+            var reader = LogReader(fileName: "t.wal", bytes: Array(whole[0..<cut]), tailPolicy: .anyDamage)
             let got = try reader.readAll()
             #expect(got.map(\.payload) == Array(ps.dropLast()), "cut at \(cut)")
         }
         // Without tolerance the same cut is an error naming the offset.
-        var strict = LogReader(fileName: "t.wal", bytes: Array(whole[0..<(whole.count - 1)]), tolerateTornTail: false)
+        var strict = LogReader(fileName: "t.wal", bytes: Array(whole[0..<(whole.count - 1)]), tailPolicy: .strict)
         #expect(throws: StorageError.self) { try strict.readAll() }
     }
 
@@ -56,7 +56,7 @@ struct LogFormatTests {
         let ps = (0..<6).map { [UInt8](repeating: UInt8($0), count: 20_000) }
         var bytes = Self.framed(ps)
         bytes[10] ^= 0xff // inside the first record
-        var reader = LogReader(fileName: "t.wal", bytes: bytes, tolerateTornTail: true)
+        var reader = LogReader(fileName: "t.wal", bytes: bytes, tailPolicy: .anyDamage)
         do {
             _ = try reader.readAll()
             Issue.record("expected a corruption error")

@@ -43,11 +43,7 @@ struct CrashHelper {
             let ctx = Unmanaged.passRetained(Worker(engine: engine, workload: workload, thread: t,
                                                     first: firstBatch, count: batches, out: out)).toOpaque()
             var tid = pthread_t()
-            pthread_create(&tid, nil, { arg in
-                let w = Unmanaged<Worker>.fromOpaque(arg!).takeRetainedValue()
-                w.run()
-                return nil
-            }, ctx)
+            pthread_create(&tid, nil, workerEntry, ctx)
             tids.append(tid)
         }
         for t in tids { pthread_join(t, nil) }
@@ -113,4 +109,11 @@ func emit(_ fd: Int32, _ line: String) {
         if n <= 0 { return }
         done += n
     }
+}
+
+/// pthread entry point (a global function: closures inside `main` would be main-actor isolated).
+func workerEntry(_ arg: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    guard let arg else { return nil }
+    Unmanaged<Worker>.fromOpaque(arg).takeRetainedValue().run()
+    return nil
 }

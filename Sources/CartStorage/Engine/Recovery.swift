@@ -51,7 +51,7 @@ struct Recovery {
         var sequence = state.lastSequence
         for (i, walNumber) in state.wals.enumerated() {
             let isNewest = i == state.wals.count - 1
-            try replay(wal: walNumber, tolerateTornTail: isNewest, into: &mem, sequence: &sequence,
+            try replay(wal: walNumber, tailPolicy: isNewest ? .anyDamage : .strict, into: &mem, sequence: &sequence,
                        flushed: &recovered, state: &state)
         }
         if !mem.isEmpty {
@@ -111,14 +111,14 @@ struct Recovery {
         }
     }
 
-    private func replay(wal number: UInt64, tolerateTornTail: Bool, into mem: inout Memtable, sequence: inout UInt64,
+    private func replay(wal number: UInt64, tailPolicy: LogReader.TailPolicy, into mem: inout Memtable, sequence: inout UInt64,
                         flushed: inout [SegmentMeta], state: inout ManifestState) throws(StorageError) {
         let walPath = path(FileNames.wal(number))
         guard FileSystem.exists(walPath) else {
             throw .corruption(file: walPath, offset: 0, reason: "WAL named by the manifest is missing")
         }
         let bytes = try FileSystem.readWholeFile(walPath)
-        var reader = LogReader(fileName: walPath, bytes: bytes, tolerateTornTail: tolerateTornTail)
+        var reader = LogReader(fileName: walPath, bytes: bytes, tailPolicy: tailPolicy)
         var records = 0
         try reader.forEach { (record) throws(StorageError) in
             let last = try WriteBatch.decode(record.payload, file: walPath, recordOffset: record.offset) { (seq, e) throws(StorageError) in

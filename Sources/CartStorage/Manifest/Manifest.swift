@@ -41,7 +41,7 @@ final class Manifest: @unchecked Sendable {
             throw .corruption(file: currentPath, offset: 0, reason: "CURRENT does not name a manifest: \(text.debugDescription)")
         }
         let path = directory + "/" + FileNames.manifest(number)
-        var reader = LogReader(fileName: path, bytes: try FileSystem.readWholeFile(path), tolerateTornTail: true)
+        var reader = LogReader(fileName: path, bytes: try FileSystem.readWholeFile(path), tailPolicy: .truncatedOnly)
         var state = ManifestState()
         var sawVersion = false
         try reader.forEach { (record) throws(StorageError) in

@@ -1,11 +1,11 @@
 /// Reads the logical records of a log file (write-ahead log or manifest) held in memory, and
 /// decides what a damaged region means.
 ///
-/// Tail policy (RocksDB's `kTolerateCorruptedTailRecords`): when `tolerateTornTail` is set and
-/// a bad or incomplete record is followed by no valid record at any later block boundary, the
-/// region is a write torn by a crash; reading stops there and `tornTailOffset` says where.
-/// Anything else (a bad record with valid data after it, or any damage when the tail is not
-/// tolerated) is a `StorageError` naming the file and the byte offset.
+/// Tail policy (RocksDB's `kTolerateCorruptedTailRecords`): a bad or incomplete record followed
+/// by no valid fragment at any later block boundary is a write torn by a crash, if the policy
+/// tolerates that kind of damage; reading stops there and `tornTailOffset` says where.
+/// Anything else (damage with valid data after it, or damage the policy does not tolerate) is
+/// a `StorageError` naming the file and the byte offset.
 struct LogReader {
     struct Record {
         /// Offset of the record's first fragment header.
@@ -15,22 +15,35 @@ struct LogReader {
 
     let fileName: String
     let bytes: [UInt8]
-    let tolerateTornTail: Bool
+    let tailPolicy: TailPolicy
+
+    /// What damage at the end of the file is taken for a torn (never acknowledged) write.
+    enum TailPolicy {
+        /// None: every damaged byte is an error (older WALs, verification).
+        case strict
+        /// Only a record cut short by the end of the file (the manifest: its edits are synced
+        /// before they take effect, so a complete record with a bad CRC is real corruption).
+        case truncatedOnly
+        /// A cut-short record or one with a bad CRC or type (the newest WAL, whose last group
+        /// may have been partially written when the process or machine died).
+        case anyDamage
+    }
 
     /// Set after `readAll` if a torn tail was dropped: the offset where valid data ends.
     private(set) var tornTailOffset: Int?
 
-    init(fileName: String, bytes: [UInt8], tolerateTornTail: Bool) {
+    init(fileName: String, bytes: [UInt8], tailPolicy: TailPolicy) {
         self.fileName = fileName
         self.bytes = bytes
-        self.tolerateTornTail = tolerateTornTail
+        self.tailPolicy = tailPolicy
     }
 
     private enum Physical {
         case fragment(type: LogFormat.RecordType, payload: ArraySlice<UInt8>, next: Int)
         case padding(next: Int)
         case end
-        case bad(StorageError)
+        /// `truncated`: the record runs past the end of the file.
+        case bad(StorageError, truncated: Bool)
     }
 
     /// Parses the physical record at `offset`.
@@ -41,29 +54,29 @@ struct LogReader {
             // Block trailer: must be zeros.
             let end = min(offset + blockLeft, bytes.count)
             if bytes[offset..<end].allSatisfy({ $0 == 0 }) { return .padding(next: offset + blockLeft) }
-            return .bad(.corruption(file: fileName, offset: offset, reason: "non-zero block trailer"))
+            return .bad(.corruption(file: fileName, offset: offset, reason: "non-zero block trailer"), truncated: false)
         }
         if bytes.count - offset < LogFormat.headerSize {
-            return .bad(.corruption(file: fileName, offset: offset, reason: "truncated record header"))
+            return .bad(.corruption(file: fileName, offset: offset, reason: "truncated record header"), truncated: true)
         }
         let storedCRC = decodeFixed32(bytes, at: offset)
         let length = Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8
         let rawType = bytes[offset + 6]
         guard let type = LogFormat.RecordType(rawValue: rawType) else {
-            return .bad(.corruption(file: fileName, offset: offset, reason: "unknown record type \(rawType)"))
+            return .bad(.corruption(file: fileName, offset: offset, reason: "unknown record type \(rawType)"), truncated: false)
         }
         let payloadStart = offset + LogFormat.headerSize
         guard length <= blockLeft - LogFormat.headerSize else {
-            return .bad(.corruption(file: fileName, offset: offset, reason: "record length \(length) crosses a block boundary"))
+            return .bad(.corruption(file: fileName, offset: offset, reason: "record length \(length) crosses a block boundary"), truncated: false)
         }
         guard payloadStart + length <= bytes.count else {
-            return .bad(.corruption(file: fileName, offset: offset, reason: "truncated record: \(length) payload bytes declared, \(bytes.count - payloadStart) present"))
+            return .bad(.corruption(file: fileName, offset: offset, reason: "truncated record: \(length) payload bytes declared, \(bytes.count - payloadStart) present"), truncated: true)
         }
         let payload = bytes[payloadStart..<(payloadStart + length)]
         var crc = Checksum.crc32([rawType])
         crc = Checksum.crc32(payload, seed: crc)
         guard crc == storedCRC else {
-            return .bad(.checksumMismatch(file: fileName, offset: offset, expected: storedCRC, actual: crc))
+            return .bad(.checksumMismatch(file: fileName, offset: offset, expected: storedCRC, actual: crc), truncated: false)
         }
         return .fragment(type: type, payload: payload, next: payloadStart + length)
     }
@@ -100,32 +113,32 @@ struct LogReader {
             switch physical(at: offset) {
             case .end:
                 if let start = pendingStart {
-                    try damaged(at: start, .corruption(file: fileName, offset: start, reason: "record is missing its last fragment"))
+                    try damaged(at: start, .corruption(file: fileName, offset: start, reason: "record is missing its last fragment"), truncated: true)
                 }
                 return
             case let .padding(next):
                 offset = next
-            case let .bad(error):
-                try damaged(at: pendingStart ?? offset, error)
+            case let .bad(error, truncated):
+                try damaged(at: pendingStart ?? offset, error, truncated: truncated)
                 return
             case let .fragment(type, payload, next):
                 switch type {
                 case .full:
                     if let start = pendingStart {
-                        try damaged(at: start, .corruption(file: fileName, offset: offset, reason: "FULL record inside a fragmented record"))
+                        try damaged(at: start, .corruption(file: fileName, offset: offset, reason: "FULL record inside a fragmented record"), truncated: false)
                         return
                     }
                     try body(Record(offset: offset, payload: Array(payload)))
                 case .first:
                     if let start = pendingStart {
-                        try damaged(at: start, .corruption(file: fileName, offset: offset, reason: "FIRST record inside a fragmented record"))
+                        try damaged(at: start, .corruption(file: fileName, offset: offset, reason: "FIRST record inside a fragmented record"), truncated: false)
                         return
                     }
                     pending = Array(payload)
                     pendingStart = offset
                 case .middle, .last:
                     guard let start = pendingStart else {
-                        try damaged(at: offset, .corruption(file: fileName, offset: offset, reason: "\(type) fragment without FIRST"))
+                        try damaged(at: offset, .corruption(file: fileName, offset: offset, reason: "\(type) fragment without FIRST"), truncated: false)
                         return
                     }
                     pending.append(contentsOf: payload)
@@ -141,8 +154,14 @@ struct LogReader {
     }
 
     /// Decides between a torn tail (stop quietly) and corruption (throw).
-    private mutating func damaged(at offset: Int, _ error: StorageError) throws(StorageError) {
-        if tolerateTornTail && !validRecordAfter(offset) {
+    private mutating func damaged(at offset: Int, _ error: StorageError, truncated: Bool) throws(StorageError) {
+        let tolerated: Bool
+        switch tailPolicy {
+        case .strict: tolerated = false
+        case .truncatedOnly: tolerated = truncated
+        case .anyDamage: tolerated = true
+        }
+        if tolerated && !validRecordAfter(offset) {
             tornTailOffset = offset
             return
         }

@@ -1,0 +1,165 @@
+/// Reads the logical records of a log file (a write-ahead log or a manifest) for inspection,
+/// and keeps going past damage: where the engine's `LogReader` stops at the first damaged
+/// region, this reports it and resumes at the next 32 KiB block boundary that holds a
+/// readable record, so that every damaged region of the file is found.
+///
+/// Invariants: the framing and the torn-tail decision are the engine's own (`LogReader`); the
+/// file is opened read-only; nothing in its bytes can trap. Memory: the whole file is read, as
+/// recovery does (a WAL is bounded by the memtable size, a manifest by its edits).
+///
+/// Thread safety: stateless; every function may be called from any thread.
+public enum LogInspector {
+    /// What damage at the end of a log is taken for a write torn by a crash (and therefore not
+    /// a problem). Recovery uses `anyDamage` for the newest WAL, `strict` for older WALs and
+    /// `truncatedOnly` for the manifest.
+    public enum TailPolicy: Sendable {
+        /// Every damaged byte is a problem.
+        case strict
+        /// Only a record cut short by the end of the file is a torn tail.
+        case truncatedOnly
+        /// A cut-short record, or a final one with a bad checksum or type, is a torn tail.
+        case anyDamage
+
+        var readerPolicy: LogReader.TailPolicy {
+            switch self {
+            case .strict: return .strict
+            case .truncatedOnly: return .truncatedOnly
+            case .anyDamage: return .anyDamage
+            }
+        }
+    }
+
+    /// One logical record: the offset of its first fragment's header and its reassembled payload.
+    public struct Record: Sendable {
+        public let offset: Int
+        public let payload: [UInt8]
+    }
+
+    /// What a scan found besides the records.
+    public struct Outcome: Sendable {
+        public let fileSize: Int
+        public let recordCount: Int
+        /// Offset where a tolerated torn tail begins (bytes from there on were dropped).
+        public let tornTailOffset: Int?
+        /// Damaged regions, each with the offset of the first bad byte found.
+        public let problems: [InspectionProblem]
+        public let problemsOmitted: Int
+        public var isHealthy: Bool { problems.isEmpty && problemsOmitted == 0 }
+    }
+
+    /// The size of a log block; damage is skipped up to the next multiple of it.
+    public static var blockSize: Int { LogFormat.blockSize }
+
+    /// Reads `path` and calls `body` with each readable record in file order. `name` labels
+    /// problems (default: `path`). Throws only if the file cannot be read.
+    public static func scan(path: String, name: String? = nil, tailPolicy: TailPolicy,
+                            _ body: (Record) -> Void) throws(StorageError) -> Outcome {
+        let bytes = try FileSystem.readWholeFile(path)
+        return scan(bytes: bytes, path: path, name: name ?? path, tailPolicy: tailPolicy, body)
+    }
+
+    static func scan(bytes: [UInt8], path: String, name: String, tailPolicy: TailPolicy,
+                     _ body: (Record) -> Void) -> Outcome {
+        var problems = ProblemCollector(file: name)
+        var start = 0
+        var count = 0
+        var torn: Int? = nil
+        var tornBase = 0
+        /// The damaged region being skipped: where it begins and the first error in it.
+        var damage: (offset: Int, reason: String)? = nil
+        while start < bytes.count {
+            let base = start
+            var reader = LogReader(fileName: path, bytes: start == 0 ? bytes : Array(bytes[start...]),
+                                   tailPolicy: tailPolicy.readerPolicy)
+            var failure: StorageError? = nil
+            var delivered = 0
+            do throws(StorageError) {
+                try reader.forEach { record in
+                    delivered += 1
+                    body(Record(offset: base + record.offset, payload: record.payload))
+                }
+            } catch let e {
+                failure = e
+            }
+            count += delivered
+            var failedAt: Int? = nil
+            var reason = ""
+            if let failure {
+                let split = InspectionProblem.split(failure)
+                failedAt = base + (split.offset ?? 0)
+                reason = split.reason
+            }
+            if let d = damage {
+                // Inside a damaged region: it ends at the first readable record after it.
+                guard delivered > 0 else {
+                    guard let failedAt else { break } // nothing readable to the end of the file
+                    start = (failedAt / LogFormat.blockSize + 1) * LogFormat.blockSize
+                    continue
+                }
+                problems.add(offset: d.offset, "\(d.reason); nothing readable until offset \(base) (\(base - d.offset) bytes skipped)")
+                damage = nil
+            }
+            if let t = reader.tornTailOffset {
+                torn = base + t
+                tornBase = base
+            }
+            guard let failedAt else { break }
+            damage = (failedAt, reason)
+            start = (failedAt / LogFormat.blockSize + 1) * LogFormat.blockSize
+        }
+        if let d = damage {
+            problems.add(offset: d.offset, "\(d.reason); nothing readable after it (\(bytes.count - d.offset) bytes to the end of the file)")
+        }
+        if let t = torn, let intact = intactFragment(afterDamageAt: t, in: bytes) {
+            // Not a torn write: a write torn by a crash cannot be followed by intact data.
+            var strict = LogReader(fileName: path, bytes: tornBase == 0 ? bytes : Array(bytes[tornBase...]), tailPolicy: .strict)
+            var reason = "damaged record"
+            do throws(StorageError) { _ = try strict.readAll() } catch let e { reason = InspectionProblem.split(e).reason }
+            problems.add(offset: t, "\(reason); intact records follow at offset \(intact), so this is not a torn write "
+                + "(recovery would drop the \(bytes.count - t) bytes from offset \(t) as one if this is the newest WAL)")
+            torn = nil
+        }
+        return Outcome(fileSize: bytes.count, recordCount: count, tornTailOffset: torn,
+                       problems: problems.problems, problemsOmitted: problems.omitted)
+    }
+
+    /// The offset of an intact fragment that follows damage inside the same block, if any.
+    ///
+    /// `LogReader` decides "torn tail" by looking for valid data at later block boundaries only;
+    /// a damaged record followed by intact ones in its own (last) block passes that test. This
+    /// walks the fragments from `start` (a torn-tail offset): past the valid ones, then past the
+    /// first damaged one using its length field, and checks whether an intact fragment follows.
+    static func intactFragment(afterDamageAt start: Int, in bytes: [UInt8]) -> Int? {
+        var p = start
+        while p + LogFormat.headerSize <= bytes.count {
+            let blockLeft = LogFormat.blockSize - p % LogFormat.blockSize
+            if blockLeft < LogFormat.headerSize {
+                p += blockLeft // block trailer
+                continue
+            }
+            let length = Int(bytes[p + 4]) | Int(bytes[p + 5]) << 8
+            if isIntactFragment(at: p, in: bytes) {
+                p += LogFormat.headerSize + length
+                continue
+            }
+            // The first damaged fragment: step over it by its length field, within its block.
+            // (Later block boundaries were already checked by `LogReader`.)
+            guard LogFormat.headerSize + length <= blockLeft - LogFormat.headerSize else { return nil }
+            let q = p + LogFormat.headerSize + length
+            return isIntactFragment(at: q, in: bytes) ? q : nil
+        }
+        return nil
+    }
+
+    /// True if a fragment with a known type and a matching CRC lies at `offset`, within its block.
+    static func isIntactFragment(at offset: Int, in bytes: [UInt8]) -> Bool {
+        guard offset >= 0, offset + LogFormat.headerSize <= bytes.count else { return false }
+        let length = Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8
+        let type = bytes[offset + 6]
+        let blockLeft = LogFormat.blockSize - offset % LogFormat.blockSize
+        guard LogFormat.RecordType(rawValue: type) != nil, LogFormat.headerSize + length <= blockLeft,
+              offset + LogFormat.headerSize + length <= bytes.count else { return false }
+        let payload = bytes[(offset + LogFormat.headerSize)..<(offset + LogFormat.headerSize + length)]
+        return Checksum.crc32(payload, seed: Checksum.crc32([type])) == decodeFixed32(bytes, at: offset)
+    }
+}
