@@ -15,10 +15,12 @@ let package = Package(
     products: [
         .library(name: "CartStorage", targets: ["CartStorage"]),
         .executable(name: "cartstore-dump", targets: ["cartstore-dump"]),
+        .executable(name: "cartstore-bench", targets: ["cartstore-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +41,16 @@ let package = Package(
             dependencies: [
                 "CartStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartstore-bench",
+            dependencies: [
+                "CartStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -9,6 +9,10 @@ extension StorageEngine {
                 continue
             }
             if closing { return }
+            if compactIfNeeded() {
+                lock.broadcast()
+                continue
+            }
             if case let .interval(ms) = options.sync {
                 if walDirty && monotonicNanoseconds() - walSyncedNanos >= UInt64(ms) * 1_000_000 {
                     // Under the lock: the leader cannot close this WAL meanwhile.
@@ -30,7 +34,7 @@ extension StorageEngine {
 
     /// Writes `imm` to a new L0 segment and installs it (lock held on entry and exit; released
     /// while writing the file).
-    private func flushImmutable() {
+    func flushImmutable() {
         guard let table = imm else { return }
         let walNumber = immWALNumber
         let number = manifest.allocateFileNumber()

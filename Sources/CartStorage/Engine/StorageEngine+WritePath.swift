@@ -109,14 +109,16 @@ extension StorageEngine {
         while true {
             if let e = backgroundError { throw .backgroundFailure(e.description) }
             if closed { throw .closed }
-            if !force && mem.approximateBytes < options.memtableBytes { return }
+            let l0Full = version.levels[0].count >= options.level0StopWritesTrigger && options.compactionEnabled
+            if !force && !l0Full && mem.approximateBytes < options.memtableBytes { return }
             if force && mem.isEmpty { return }
-            if imm != nil {
+            if imm != nil || l0Full {
                 if stallStart == nil {
                     stallStart = monotonicNanoseconds()
                     statistics.stallCount += 1
-                    logger.info("write stall: memtable full while the previous one is still flushing",
-                                metadata: ["directory": "\(directory)"])
+                    let reason = l0Full ? "\(version.levels[0].count) L0 segments waiting for compaction"
+                                        : "memtable full while the previous one is still flushing"
+                    logger.info("write stall: \(reason)", metadata: ["directory": "\(directory)"])
                 }
                 lock.wait()
                 continue

@@ -39,6 +39,8 @@ public final class StorageEngine: @unchecked Sendable {
     var walDirty = false
     var statistics = StorageStatistics()
     var listeners: [@Sendable (SegmentChange) -> Void] = []
+    /// Per level, the largest user key of the last compaction there (round-robin picking).
+    var compactPointers: [[UInt8]] = Array(repeating: [], count: Levels.count)
     var background: BackgroundThread?
 
     init(directory: String, options: StorageOptions, directoryLock: DirectoryLock, cache: BlockCache?,
@@ -97,6 +99,18 @@ public final class StorageEngine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         while imm != nil && backgroundError == nil { lock.wait() }
+        if let e = backgroundError { throw .backgroundFailure(e.description) }
+    }
+
+    /// Waits until no flush is pending and no compaction is due (e.g. before measuring space).
+    public func waitForBackgroundWork() throws(StorageError) {
+        lock.lock()
+        defer { lock.unlock() }
+        while backgroundError == nil && !closed
+                && (imm != nil || (options.compactionEnabled && CompactionPlan.pick(version, options: options, pointers: compactPointers) != nil)) {
+            lock.broadcast()
+            lock.wait()
+        }
         if let e = backgroundError { throw .backgroundFailure(e.description) }
     }
 

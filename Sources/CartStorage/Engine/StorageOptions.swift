@@ -38,6 +38,21 @@ public struct StorageOptions: Sendable {
     public var bloomBitsPerKey: Int = BloomFilter.bitsPerKeyDefault
     /// Capacity of the shared block cache (0 disables it).
     public var blockCacheBytes: Int = 64 * 1024 * 1024
+    /// Compaction (leveled, LevelDB/RocksDB style): L0 holds overlapping flushed segments; each
+    /// deeper level holds non-overlapping segments and is `levelSizeMultiplier` times larger
+    /// than the one above. See README "Compaction".
+    ///
+    /// Number of L0 segments that triggers an L0 → L1 compaction.
+    public var level0CompactionTrigger: Int = 4
+    /// Number of L0 segments at which writes stall until compaction catches up.
+    public var level0StopWritesTrigger: Int = 12
+    /// Target size of L1, in bytes; level n ≥ 1 targets `levelBaseBytes * multiplier^(n-1)`.
+    public var levelBaseBytes: Int = 256 * 1024 * 1024
+    public var levelSizeMultiplier: Int = 10
+    /// Compaction output is cut into segments of about this size (at user-key boundaries).
+    public var targetSegmentBytes: Int = 8 * 1024 * 1024
+    /// Set false to disable background compaction (tests and bulk loads).
+    public var compactionEnabled: Bool = true
     /// Create the directory if it does not exist.
     public var createIfMissing: Bool = true
     public var logger: Logger = Logger(label: "cartstore.storage")
@@ -50,7 +65,19 @@ public struct StorageOptions: Sendable {
         guard bloomBitsPerKey >= 1 && bloomBitsPerKey <= 64 else { throw .invalidArgument("bloomBitsPerKey must be in 1...64") }
         guard blockCacheBytes >= 0 else { throw .invalidArgument("blockCacheBytes must not be negative") }
         if case let .zlib(level) = compression, !(1...9).contains(level) { throw .invalidArgument("zlib level must be in 1...9, got \(level)") }
+        guard level0CompactionTrigger >= 2 else { throw .invalidArgument("level0CompactionTrigger must be at least 2") }
+        guard level0StopWritesTrigger > level0CompactionTrigger else { throw .invalidArgument("level0StopWritesTrigger must exceed level0CompactionTrigger") }
+        guard levelBaseBytes >= 64 * 1024 else { throw .invalidArgument("levelBaseBytes must be at least 65536") }
+        guard levelSizeMultiplier >= 2 else { throw .invalidArgument("levelSizeMultiplier must be at least 2") }
+        guard targetSegmentBytes >= 16 * 1024 else { throw .invalidArgument("targetSegmentBytes must be at least 16384") }
         if case let .interval(ms) = sync, ms < 1 { throw .invalidArgument("sync interval must be at least 1 ms") }
+    }
+
+    /// Target total size of level `level` (≥ 1), in bytes.
+    func levelMaxBytes(_ level: Int) -> Double {
+        var b = Double(levelBaseBytes)
+        if level > 1 { for _ in 2...level { b *= Double(levelSizeMultiplier) } }
+        return b
     }
 
     var segmentWriterOptions: SegmentWriter.Options {

@@ -61,20 +61,25 @@ public enum LogInspector {
     static func scan(bytes: [UInt8], path: String, name: String, tailPolicy: TailPolicy,
                      _ body: (Record) -> Void) -> Outcome {
         var problems = ProblemCollector(file: name)
-        var start = 0
         var count = 0
-        var torn: Int? = nil
-        var tornBase = 0
+        var torn: (offset: Int, base: Int, skip: Int)? = nil
         /// The damaged region being skipped: where it begins and the first error in it.
         var damage: (offset: Int, reason: String)? = nil
-        while start < bytes.count {
-            let base = start
-            var reader = LogReader(fileName: path, bytes: start == 0 ? bytes : Array(bytes[start...]),
-                                   tailPolicy: tailPolicy.readerPolicy)
+        var resume: Int? = 0
+        while let q = resume {
+            resume = nil
+            // Read from `q` with a reader whose offset 0 is q's block start (the framing is
+            // aligned to 32 KiB blocks); the bytes of that block before `q` are masked.
+            let base = q / LogFormat.blockSize * LogFormat.blockSize
+            var view = base == 0 ? bytes : Array(bytes[base...])
+            let skip = q - base
+            if skip > 0 { maskPrefix(&view, count: skip) }
+            var reader = LogReader(fileName: path, bytes: view, tailPolicy: tailPolicy.readerPolicy)
             var failure: StorageError? = nil
             var delivered = 0
             do throws(StorageError) {
                 try reader.forEach { record in
+                    guard skip == 0 || record.offset >= skip else { return } // the mask itself
                     delivered += 1
                     body(Record(offset: base + record.offset, payload: record.payload))
                 }
@@ -82,45 +87,87 @@ public enum LogInspector {
                 failure = e
             }
             count += delivered
-            var failedAt: Int? = nil
-            var reason = ""
-            if let failure {
-                let split = InspectionProblem.split(failure)
-                failedAt = base + (split.offset ?? 0)
-                reason = split.reason
-            }
-            if let d = damage {
-                // Inside a damaged region: it ends at the first readable record after it.
-                guard delivered > 0 else {
-                    guard let failedAt else { break } // nothing readable to the end of the file
-                    start = (failedAt / LogFormat.blockSize + 1) * LogFormat.blockSize
-                    continue
-                }
-                problems.add(offset: d.offset, "\(d.reason); nothing readable until offset \(base) (\(base - d.offset) bytes skipped)")
+            if let d = damage, delivered > 0 {
+                problems.add(offset: d.offset, "\(d.reason); nothing readable until offset \(q) (\(q - d.offset) bytes skipped)")
                 damage = nil
             }
-            if let t = reader.tornTailOffset {
-                torn = base + t
-                tornBase = base
+            if damage == nil, let t = reader.tornTailOffset { torn = (base + t, base, skip) }
+            guard let failure else { break }
+            let split = InspectionProblem.split(failure)
+            let failedAt = base + (split.offset ?? 0)
+            if damage == nil {
+                guard problems.problems.count < problems.limit else {
+                    problems.add(offset: failedAt, "further damage not examined")
+                    break
+                }
+                damage = (failedAt, split.reason)
             }
-            guard let failedAt else { break }
-            damage = (failedAt, reason)
-            start = (failedAt / LogFormat.blockSize + 1) * LogFormat.blockSize
+            resume = resumePoint(afterDamageAt: failedAt, in: bytes)
         }
         if let d = damage {
             problems.add(offset: d.offset, "\(d.reason); nothing readable after it (\(bytes.count - d.offset) bytes to the end of the file)")
         }
-        if let t = torn, let intact = intactFragment(afterDamageAt: t, in: bytes) {
+        if let t = torn, let intact = intactFragment(afterDamageAt: t.offset, in: bytes) {
             // Not a torn write: a write torn by a crash cannot be followed by intact data.
-            var strict = LogReader(fileName: path, bytes: tornBase == 0 ? bytes : Array(bytes[tornBase...]), tailPolicy: .strict)
+            var view = t.base == 0 ? bytes : Array(bytes[t.base...])
+            if t.skip > 0 { maskPrefix(&view, count: t.skip) }
+            var strict = LogReader(fileName: path, bytes: view, tailPolicy: .strict)
             var reason = "damaged record"
             do throws(StorageError) { _ = try strict.readAll() } catch let e { reason = InspectionProblem.split(e).reason }
-            problems.add(offset: t, "\(reason); intact records follow at offset \(intact), so this is not a torn write "
-                + "(recovery would drop the \(bytes.count - t) bytes from offset \(t) as one if this is the newest WAL)")
+            problems.add(offset: t.offset, "\(reason); intact records follow at offset \(intact), so this is not a torn write "
+                + "(recovery would drop the \(bytes.count - t.offset) bytes from offset \(t.offset) as one if this is the newest WAL)")
             torn = nil
         }
-        return Outcome(fileSize: bytes.count, recordCount: count, tornTailOffset: torn,
+        return Outcome(fileSize: bytes.count, recordCount: count, tornTailOffset: torn?.offset,
                        problems: problems.problems, problemsOmitted: problems.omitted)
+    }
+
+    /// Where reading resumes after damage whose first bad fragment header is at `offset`: the
+    /// first intact FULL or FIRST fragment found by stepping over the bad fragment (by its
+    /// length field) and over intact MIDDLE/LAST fragments that continue the damaged record, in
+    /// the same block or at a later block boundary. Nil if there is none.
+    static func resumePoint(afterDamageAt offset: Int, in bytes: [UInt8]) -> Int? {
+        var blockStart = offset / LogFormat.blockSize * LogFormat.blockSize
+        var candidate: Int? = nil
+        if offset + LogFormat.headerSize <= bytes.count {
+            let next = offset + LogFormat.headerSize + (Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8)
+            if next <= blockStart + LogFormat.blockSize { candidate = next }
+        }
+        while true {
+            if let c = candidate, let p = firstRecordStart(from: c, blockStart: blockStart, in: bytes) { return p }
+            blockStart += LogFormat.blockSize
+            guard blockStart < bytes.count else { return nil }
+            candidate = blockStart
+        }
+    }
+
+    /// From `p` inside the block at `blockStart`: steps over intact MIDDLE/LAST fragments and
+    /// returns the offset of an intact FULL or FIRST fragment, or nil if the block has none there.
+    static func firstRecordStart(from start: Int, blockStart: Int, in bytes: [UInt8]) -> Int? {
+        var p = start
+        while p + LogFormat.headerSize <= min(bytes.count, blockStart + LogFormat.blockSize), isIntactFragment(at: p, in: bytes) {
+            switch LogFormat.RecordType(rawValue: bytes[p + 6]) {
+            case .full?, .first?: return p
+            default: p += LogFormat.headerSize + (Int(bytes[p + 4]) | Int(bytes[p + 5]) << 8)
+            }
+        }
+        return nil
+    }
+
+    /// `LogReader` starts at offset 0 of its bytes and a resumed read must keep the 32 KiB
+    /// alignment, so it cannot start in the middle of a block. Instead, in a copy, the block's
+    /// first `count` bytes (≥ 7: they hold at least one fragment) are rewritten as one FULL
+    /// fragment of the same size, which the reader yields at offset 0 and the caller ignores.
+    /// The file itself is never modified.
+    static func maskPrefix(_ view: inout [UInt8], count: Int) {
+        let length = count - LogFormat.headerSize
+        let type = LogFormat.RecordType.full.rawValue
+        let crc = Checksum.crc32(view[LogFormat.headerSize..<count], seed: Checksum.crc32([type]))
+        var header = ByteWriter(capacity: LogFormat.headerSize)
+        header.writeFixed32(crc)
+        header.writeFixed16(UInt16(length))
+        header.writeU8(type)
+        view.replaceSubrange(0..<LogFormat.headerSize, with: header.bytes)
     }
 
     /// The offset of an intact fragment that follows damage inside the same block, if any.
