@@ -3,8 +3,9 @@ import PackageDescription
 
 /// CartStore: a Dynamo-style key-value store for shopping carts.
 ///
-/// Layers (dependencies point down only):
-///   CartVersioning → CartStorage → CZlib
+/// Layers (dependencies point down only; see ../shared/design.md):
+///   CartStorage (durable engine) → CZlib (system zlib)
+///   CartVersioning (clocks, siblings, cart CRDT, record codec): standard library only
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -14,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CartStorage", targets: ["CartStorage"]),
+        .library(name: "CartVersioning", targets: ["CartVersioning"]),
         .executable(name: "cartstore-dump", targets: ["cartstore-dump"]),
         .executable(name: "cartstore-bench", targets: ["cartstore-bench"]),
     ],
@@ -66,6 +68,15 @@ let package = Package(
             path: "Tests/CrashHelper",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "CartVersioning",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CartVersioningTests",
+            dependencies: ["CartVersioning"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CartStorageTests",
             dependencies: ["CartStorage", "CartStorageTestSupport"],
@@ -73,3 +84,13 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer target for the record decoder; built only with CARTSTORE_FUZZ=1 (see README).
+if Context.environment["CARTSTORE_FUZZ"] == "1" {
+    package.products.append(.executable(name: "CartVersioningFuzz", targets: ["CartVersioningFuzz"]))
+    package.targets.append(.executableTarget(
+        name: "CartVersioningFuzz",
+        dependencies: ["CartVersioning"],
+        swiftSettings: strictSettings
+    ))
+}

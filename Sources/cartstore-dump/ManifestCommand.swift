@@ -9,18 +9,27 @@ struct ManifestCommand: ParsableCommand {
         abstract: "Dump a data directory's manifest: edit history and live files."
     )
 
-    @Argument(help: "The data directory (holding CURRENT and MANIFEST-NNNNNN).")
-    var directory: String
+    @Argument(help: "The data directory (holding CURRENT and MANIFEST-NNNNNN), or a MANIFEST-NNNNNN file.")
+    var path: String
 
     @Flag(name: .long, help: "Print keys in hex even when they are printable UTF-8.")
     var hex = false
 
     func run() throws {
         let report: ManifestInspector.Report
-        do throws(StorageError) { report = try ManifestInspector.inspect(directory: directory) } catch { throw DumpOutput.failure(error) }
+        let givenFile = path.split(separator: "/").last?.hasPrefix("MANIFEST-") ?? false
+        do throws(StorageError) {
+            report = givenFile ? try ManifestInspector.inspect(manifestPath: path) : try ManifestInspector.inspect(directory: path)
+        } catch {
+            throw DumpOutput.failure(error)
+        }
         let f = ByteFormatter(forceHex: hex)
-        print("CURRENT   names \(report.manifestName)")
-        print("manifest  \(directory)/\(report.manifestName) (\(report.manifestBytes) bytes, \(report.edits.count) edits)")
+        if givenFile {
+            print("manifest  \(path) (\(report.manifestBytes) bytes, \(report.edits.count) edits; CURRENT not consulted)")
+        } else {
+            print("CURRENT   names \(report.manifestName)")
+            print("manifest  \(path)/\(report.manifestName) (\(report.manifestBytes) bytes, \(report.edits.count) edits)")
+        }
         for (i, e) in report.edits.enumerated() {
             print("")
             print("edit \(i + 1) at offset \(e.offset)")

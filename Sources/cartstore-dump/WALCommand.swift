@@ -48,6 +48,9 @@ struct WALCommand: ParsableCommand {
         }
         let range = sequences.map { ", sequences \($0.first)...\($0.last)" } ?? ""
         print("total: \(records) records, \(entries) entries\(range), \(outcome.fileSize) bytes")
+        if records == 0 && outcome.tornTailOffset == 0 && outcome.fileSize > 0 {
+            print("no readable record at all: is this a CartStore WAL?")
+        }
         if let t = outcome.tornTailOffset {
             print("torn tail at offset \(t): \(outcome.fileSize - t) bytes that recovery drops if this is the newest WAL (an unacknowledged write); an older WAL with a torn tail is corrupt")
         }

@@ -28,6 +28,14 @@ struct CrashHelper {
         options.blockBytes = 1024
         options.sync = .always
         options.logger.logLevel = .error
+        // Small levels make compactions run all the time (the compaction crash test).
+        if let base = getenv("CARTSTORE_HELPER_LEVEL_BASE").flatMap({ Int(String(cString: $0)) }) {
+            options.levelBaseBytes = base
+            options.targetSegmentBytes = max(16 * 1024, base / 4)
+            options.level0CompactionTrigger = 2
+            options.level0StopWritesTrigger = 6
+            options.levelSizeMultiplier = 3
+        }
         let engine: StorageEngine
         do {
             engine = try StorageEngine.open(dir, options: options)

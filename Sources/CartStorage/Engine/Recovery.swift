@@ -46,6 +46,7 @@ struct Recovery {
         try deleteOrphans(names, state: state, keepManifest: oldManifest)
 
         let cache = options.blockCacheBytes > 0 ? BlockCache(capacityBytes: options.blockCacheBytes) : nil
+        let files = FileCache(capacity: options.maxOpenFiles)
         var recovered: [SegmentMeta] = []
         var mem = Memtable()
         var sequence = state.lastSequence
@@ -77,16 +78,14 @@ struct Recovery {
         var levels: [[SegmentHandle]] = Array(repeating: [], count: Levels.count)
         for (l, metas) in manifest.state.levels.enumerated() {
             for meta in metas {
-                let reader = Result { () throws(StorageError) in
-                    try SegmentReader.open(path: path(FileNames.segment(meta.fileNumber)), fileNumber: meta.fileNumber, cache: cache)
-                }
-                if case let .failure(e) = reader {
+                let handle = SegmentHandle.open(meta, directory: directory, cache: cache, files: files)
+                if case let .failure(e) = handle.reader {
                     logger.error("segment \(FileNames.segment(meta.fileNumber)) cannot be opened; reads in its key range will fail: \(e)")
                 }
-                levels[l].append(SegmentHandle(meta: meta, reader: reader))
+                levels[l].append(handle)
             }
         }
-        return StorageEngine(directory: directory, options: options, directoryLock: dirLock, cache: cache,
+        return StorageEngine(directory: directory, options: options, directoryLock: dirLock, cache: cache, files: files,
                              mem: Memtable(), wal: LogWriter(file: walFile, number: walNumber),
                              manifest: manifest, version: Version(levels: levels), lastSequence: sequence)
     }

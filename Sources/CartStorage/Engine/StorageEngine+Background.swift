@@ -51,10 +51,7 @@ extension StorageEngine {
             var added: [SegmentHandle] = []
             if let meta {
                 edit.addedSegments = [meta]
-                let reader = Result { () throws(StorageError) in
-                    try SegmentReader.open(path: path(FileNames.segment(meta.fileNumber)), fileNumber: meta.fileNumber, cache: cache)
-                }
-                added = [SegmentHandle(meta: meta, reader: reader)]
+                added = [SegmentHandle.open(meta, directory: directory, cache: cache, files: files)]
             }
             try manifest.append(edit)
             install(adding: added, removing: [])

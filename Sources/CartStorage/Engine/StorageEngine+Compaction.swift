@@ -2,8 +2,9 @@
 /// each key and dropping tombstones once no older data for their key can exist below.
 ///
 /// Crash safety: outputs are written and synced first, then one manifest edit deletes the
-/// inputs and adds the outputs; inputs are unlinked only after that edit is durable. A crash
-/// before the edit leaves orphan outputs, which the next open deletes.
+/// inputs and adds the outputs; inputs are unlinked only after that edit is durable (and once
+/// no reader holds them). A crash before the edit leaves orphan outputs, and one after it
+/// leaves unlinked inputs; the next open deletes both.
 extension StorageEngine {
     /// Runs one compaction if one is due (lock held; released during I/O). Returns whether it
     /// did any work.
@@ -66,17 +67,10 @@ extension StorageEngine {
             logger.error("installing compaction L\(plan.level)→L\(plan.outputLevel) failed: \(error)")
             return
         }
-        let added = outputs.map { meta in
-            SegmentHandle(meta: meta, reader: Result { () throws(StorageError) in
-                try SegmentReader.open(path: path(FileNames.segment(meta.fileNumber)), fileNumber: meta.fileNumber, cache: cache)
-            })
-        }
-        let removed = Set(plan.inputs.map(\.meta.fileNumber))
-        install(adding: added, removing: removed)
-        for n in removed {
-            try? FileSystem.remove(path(FileNames.segment(n)))
-            cache?.evict(fileNumber: n)
-        }
+        let added = outputs.map { SegmentHandle.open($0, directory: directory, cache: cache, files: files) }
+        // Inputs are unlinked when the last version, scan or compaction holding them lets go.
+        for h in plan.inputs { h.markObsolete(directory: directory, cache: cache, files: files) }
+        install(adding: added, removing: Set(plan.inputs.map(\.meta.fileNumber)))
         let readBytes = plan.inputs.reduce(UInt64(0)) { $0 + $1.meta.fileSize }
         let writtenBytes = outputs.reduce(UInt64(0)) { $0 + $1.fileSize }
         statistics.compactionCount += 1

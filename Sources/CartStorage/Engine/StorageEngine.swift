@@ -20,6 +20,8 @@ public final class StorageEngine: @unchecked Sendable {
     let logger: Logger
     let lock = ConditionLock()
     let cache: BlockCache?
+    /// Bounds the segment files held open (`StorageOptions.maxOpenFiles`).
+    let files: FileCache
     private let directoryLock: DirectoryLock
 
     // Guarded by `lock`.
@@ -43,13 +45,14 @@ public final class StorageEngine: @unchecked Sendable {
     var compactPointers: [[UInt8]] = Array(repeating: [], count: Levels.count)
     var background: BackgroundThread?
 
-    init(directory: String, options: StorageOptions, directoryLock: DirectoryLock, cache: BlockCache?,
+    init(directory: String, options: StorageOptions, directoryLock: DirectoryLock, cache: BlockCache?, files: FileCache,
          mem: Memtable, wal: LogWriter, manifest: Manifest, version: Version, lastSequence: UInt64) {
         self.directory = directory
         self.options = options
         self.logger = options.logger
         self.directoryLock = directoryLock
         self.cache = cache
+        self.files = files
         self.mem = mem
         self.wal = wal
         self.manifest = manifest
@@ -178,6 +181,7 @@ public final class StorageEngine: @unchecked Sendable {
                 s.cacheBytes = c.usedBytes
             }
             s.memtableBytes = mem.approximateBytes + (imm?.approximateBytes ?? 0)
+            s.openFiles = files.openCount
             s.lastSequence = lastSequence
             return s
         }
@@ -246,6 +250,8 @@ public struct StorageStatistics: Sendable, CustomStringConvertible {
     public var cacheMisses: UInt64 = 0
     public var cacheBytes: Int = 0
     public var memtableBytes: Int = 0
+    /// Segment files currently held open (bounded by `maxOpenFiles`).
+    public var openFiles: Int = 0
     public var lastSequence: UInt64 = 0
 
     /// (flushed + compacted bytes) / user bytes.

@@ -53,6 +53,8 @@ public struct StorageOptions: Sendable {
     public var targetSegmentBytes: Int = 8 * 1024 * 1024
     /// Set false to disable background compaction (tests and bulk loads).
     public var compactionEnabled: Bool = true
+    /// Most segment files held open at once (least recently used ones are closed).
+    public var maxOpenFiles: Int = 1000
     /// Create the directory if it does not exist.
     public var createIfMissing: Bool = true
     public var logger: Logger = Logger(label: "cartstore.storage")
@@ -65,6 +67,7 @@ public struct StorageOptions: Sendable {
         guard bloomBitsPerKey >= 1 && bloomBitsPerKey <= 64 else { throw .invalidArgument("bloomBitsPerKey must be in 1...64") }
         guard blockCacheBytes >= 0 else { throw .invalidArgument("blockCacheBytes must not be negative") }
         if case let .zlib(level) = compression, !(1...9).contains(level) { throw .invalidArgument("zlib level must be in 1...9, got \(level)") }
+        guard maxOpenFiles >= 1 else { throw .invalidArgument("maxOpenFiles must be at least 1") }
         guard level0CompactionTrigger >= 2 else { throw .invalidArgument("level0CompactionTrigger must be at least 2") }
         guard level0StopWritesTrigger > level0CompactionTrigger else { throw .invalidArgument("level0StopWritesTrigger must exceed level0CompactionTrigger") }
         guard levelBaseBytes >= 64 * 1024 else { throw .invalidArgument("levelBaseBytes must be at least 65536") }

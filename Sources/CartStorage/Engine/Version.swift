@@ -1,12 +1,45 @@
+import Synchronization
+
 /// A live segment with its reader, or the error that prevented opening it (a corrupt footer or
 /// index). Reads that need a failed segment report that error; every other key is served.
+///
+/// Lifetime: versions, iterators and compactions hold handles. A compaction that replaces a
+/// segment marks its handle obsolete; the file is unlinked when the last holder lets go, so a
+/// scan that started before the compaction keeps reading it (LevelDB's live-version rule).
 final class SegmentHandle: @unchecked Sendable {
     let meta: SegmentMeta
     let reader: Result<SegmentReader, StorageError>
 
+    private struct Obsolete {
+        let path: String
+        let cache: BlockCache?
+        let files: FileCache?
+    }
+    private let obsolete = Mutex<Obsolete?>(nil)
+
+    /// The file is deleted (and its cached blocks and descriptor dropped) on release.
+    func markObsolete(directory: String, cache: BlockCache?, files: FileCache?) {
+        obsolete.withLock { $0 = Obsolete(path: directory + "/" + FileNames.segment(meta.fileNumber), cache: cache, files: files) }
+    }
+
+    deinit {
+        guard let o = obsolete.withLock({ $0 }) else { return }
+        try? FileSystem.remove(o.path)
+        o.cache?.evict(fileNumber: meta.fileNumber)
+        o.files?.evict(meta.fileNumber)
+    }
+
     init(meta: SegmentMeta, reader: Result<SegmentReader, StorageError>) {
         self.meta = meta
         self.reader = reader
+    }
+
+    /// Opens the live segment `meta` in `directory`; a failure is kept, not thrown.
+    static func open(_ meta: SegmentMeta, directory: String, cache: BlockCache?, files: FileCache?) -> SegmentHandle {
+        let path = directory + "/" + FileNames.segment(meta.fileNumber)
+        return SegmentHandle(meta: meta, reader: Result { () throws(StorageError) in
+            try SegmentReader.open(path: path, fileNumber: meta.fileNumber, cache: cache, files: files)
+        })
     }
 
     func get(_ userKey: ArraySlice<UInt8>, snapshot: UInt64) throws(StorageError) -> Memtable.Lookup {

@@ -59,7 +59,7 @@ public struct DirectoryVerifier: Sendable {
     /// Verifies the directory. Throws only if it cannot be listed (missing, not a directory).
     public func run() throws(StorageError) -> Report {
         guard FileSystem.isDirectory(directory) else {
-            throw .io(operation: "open data directory", path: directory, errno: ENOENT)
+            throw .io(operation: "open data directory", path: directory, errno: FileSystem.exists(directory) ? ENOTDIR : ENOENT)
         }
         let names = try FileSystem.listDirectory(directory)
         var results: [FileResult] = []
@@ -76,7 +76,7 @@ public struct DirectoryVerifier: Sendable {
                 live = (manifest.state.levels.flatMap { $0 }, manifest.state.wals)
             } else {
                 // A partial replay would call live files missing and orphans live: trust none of it.
-                unknownReason = "\(manifest.manifestName) is damaged; verifying every segment and WAL in the directory"
+                unknownReason = "\(manifest.manifestName) cannot be fully replayed; verifying every segment and WAL in the directory"
                 live = allFiles(names)
             }
         } catch let e {

@@ -17,10 +17,11 @@ public struct InspectionProblem: Sendable, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    /// A problem from an engine error; `context` (e.g. "data block 3") prefixes the reason.
-    public init(file: String, error: StorageError, context: String? = nil) {
-        let (offset, reason) = Self.split(error)
-        self.init(file: file, offset: offset, reason: context.map { "\($0): \(reason)" } ?? reason)
+    /// A problem from an engine error; `context` (e.g. "data block 3") prefixes the reason, and
+    /// `offset` is used when the error names none (an unsupported format version).
+    public init(file: String, error: StorageError, context: String? = nil, offset: Int? = nil) {
+        let split = Self.split(error)
+        self.init(file: file, offset: split.offset ?? offset, reason: context.map { "\($0): \(split.reason)" } ?? split.reason)
     }
 
     public var description: String {

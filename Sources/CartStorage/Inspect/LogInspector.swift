@@ -160,6 +160,7 @@ public enum LogInspector {
     /// fragment of the same size, which the reader yields at offset 0 and the caller ignores.
     /// The file itself is never modified.
     static func maskPrefix(_ view: inout [UInt8], count: Int) {
+        guard count >= LogFormat.headerSize, count <= min(view.count, LogFormat.blockSize) else { return }
         let length = count - LogFormat.headerSize
         let type = LogFormat.RecordType.full.rawValue
         let crc = Checksum.crc32(view[LogFormat.headerSize..<count], seed: Checksum.crc32([type]))

@@ -83,7 +83,21 @@ public enum ManifestInspector {
     /// is reported in `problems`.
     public static func inspect(directory: String) throws(StorageError) -> Report {
         let number = try readCurrent(directory: directory)
-        let name = FileNames.manifest(number)
+        return try inspect(directory: directory, number: number)
+    }
+
+    /// Reads one manifest file given by its path (its directory's `CURRENT` is not consulted).
+    public static func inspect(manifestPath path: String) throws(StorageError) -> Report {
+        let name = baseName(path)
+        guard case let .manifest(number)? = FileNames.parse(name) else {
+            throw .invalidArgument("\(path) is not named MANIFEST-NNNNNN")
+        }
+        let directory = path.count > name.count ? String(path.dropLast(name.count + 1)) : "."
+        return try inspect(directory: directory, number: number, name: name)
+    }
+
+    private static func inspect(directory: String, number: UInt64, name: String? = nil) throws(StorageError) -> Report {
+        let name = name ?? FileNames.manifest(number)
         let path = directory + "/" + name
         var problems = ProblemCollector(file: name)
         var edits: [Edit] = []
@@ -105,7 +119,7 @@ public enum ManifestInspector {
             }
             var next = state
             do throws(StorageError) { try next.apply(edit, file: path, offset: record.offset) } catch let e {
-                problems.add(e, context: "edit at offset \(record.offset) not applied")
+                problems.add(e, context: "edit not applied", offset: record.offset)
                 if case .unsupportedFormat = e { refused = true }
                 return
             }

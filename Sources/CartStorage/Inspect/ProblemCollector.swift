@@ -27,8 +27,8 @@ struct ProblemCollector {
         add(InspectionProblem(file: file, offset: offset, reason: reason))
     }
 
-    mutating func add(_ error: StorageError, context: String? = nil) {
-        add(InspectionProblem(file: file, error: error, context: context))
+    mutating func add(_ error: StorageError, context: String? = nil, offset: Int? = nil) {
+        add(InspectionProblem(file: file, error: error, context: context, offset: offset))
     }
 
     mutating func add(contentsOf other: [InspectionProblem]) {

@@ -27,7 +27,7 @@ extension SegmentInspector {
             return Verification(problems: problems.problems, problemsOmitted: problems.omitted, dataBlockCount: 0, entryCount: 0)
         }
         if let e = footer.error {
-            problems.add(e, context: "footer")
+            problems.add(e, context: "footer", offset: footer.offset + 48) // the version field, if it is the version
             return Verification(problems: problems.problems, problemsOmitted: problems.omitted, dataBlockCount: 0, entryCount: 0)
         }
         if let expected, expected.fileSize != UInt64(fileSize) {

@@ -22,8 +22,9 @@ public final class SegmentInspector {
 
         init(_ h: BlockHandle) { self.init(offset: h.offset, size: h.size) }
         var blockHandle: BlockHandle { BlockHandle(offset: offset, size: size) }
-        /// First byte after the block's trailer.
-        public var end: UInt64 { offset + size + UInt64(SegmentFormat.blockTrailerSize) }
+        /// First byte after the block's trailer. Only for handles that passed the footer's or
+        /// the index's bounds checks (the sum of arbitrary values could overflow).
+        var end: UInt64 { offset + size + UInt64(SegmentFormat.blockTrailerSize) }
         public var description: String { "offset \(offset) size \(size)" }
     }
 

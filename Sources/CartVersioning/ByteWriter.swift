@@ -1,0 +1,44 @@
+/// Appends record fields to a byte buffer (see `RecordFormat`).
+///
+/// Thread safety: a value type used by one encoder at a time.
+struct ByteWriter {
+    /// The bytes written so far.
+    private(set) var bytes: [UInt8] = []
+
+    /// One raw byte.
+    mutating func u8(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    /// Unsigned LEB128, minimal form.
+    mutating func uvarint(_ value: UInt64) {
+        var remaining = value
+        while remaining >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
+            remaining >>= 7
+        }
+        bytes.append(UInt8(truncatingIfNeeded: remaining))
+    }
+
+    /// Unsigned LEB128 of a count or length.
+    mutating func count(_ value: Int) {
+        uvarint(UInt64(max(0, value)))
+    }
+
+    /// Zig-zag, then LEB128: 0, -1, 1, -2 … encode as 0, 1, 2, 3 ….
+    mutating func svarint(_ value: Int64) {
+        uvarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    /// Varint length, then the bytes.
+    mutating func lengthPrefixed(_ value: [UInt8]) {
+        count(value.count)
+        bytes.append(contentsOf: value)
+    }
+
+    /// Varint length, then UTF-8.
+    mutating func string(_ value: String) {
+        count(value.utf8.count)
+        bytes.append(contentsOf: value.utf8)
+    }
+}

@@ -1,0 +1,120 @@
+import Testing
+@testable import CartVersioning
+
+/// Untrusted bytes: mutated and random inputs only ever produce a value or a typed error, and
+/// whatever decodes is canonical (re-encodes to the same bytes).
+@Suite struct DecoderRobustnessTests {
+    enum Outcome { case decoded, rejected }
+
+    /// Decodes as a record and as a context token; checks canonical round trips.
+    static func probe(_ bytes: [UInt8]) -> (record: Outcome, context: Outcome, problem: String?) {
+        var problem: String?
+        var record = Outcome.rejected
+        var context = Outcome.rejected
+        // Typed throws: the only error these can throw is RecordCodecError.
+        let decoded: Result<StoredRecord, RecordCodecError> = Result { () throws(RecordCodecError) in try RecordCodec.decode(bytes) }
+        if case let .success(value) = decoded {
+            record = .decoded
+            if (try? RecordCodec.encode(value)) != bytes { problem = "record decoded but re-encodes differently" }
+            if case let .cart(cart) = value {
+                _ = cart.view
+                if cart.merging(cart) != cart { problem = "decoded cart: merge not idempotent" }
+            }
+        }
+        let token: Result<CausalContext, RecordCodecError> = Result { () throws(RecordCodecError) in try RecordCodec.decodeContext(bytes) }
+        if case let .success(value) = token {
+            context = .decoded
+            if (try? RecordCodec.encode(value)) != bytes { problem = "context decoded but re-encodes differently" }
+        }
+        return (record, context, problem)
+    }
+
+    static func mutate(_ bytes: [UInt8], _ rng: inout SeededRandom) -> [UInt8] {
+        var result = bytes
+        switch rng.below(6) {
+        case 0:  // flip 1-4 bits
+            for _ in 0..<(1 + rng.below(4)) where !result.isEmpty {
+                result[rng.below(result.count)] ^= UInt8(1) << UInt8(rng.below(8))
+            }
+        case 1:  // truncate
+            result = Array(result.prefix(rng.below(result.count + 1)))
+        case 2:  // extend
+            result += rng.bytes(1 + rng.below(8))
+        case 3:  // overwrite a byte with an interesting value
+            if !result.isEmpty { result[rng.below(result.count)] = rng.pick([0x00, 0x01, 0x7F, 0x80, 0xFF]) }
+        case 4:  // duplicate a slice
+            if result.count > 2 {
+                let start = rng.below(result.count - 1)
+                let end = start + 1 + rng.below(min(8, result.count - start - 1))
+                result.insert(contentsOf: result[start..<end], at: end)
+            }
+        default:  // delete a slice
+            if result.count > 2 {
+                let start = rng.below(result.count - 1)
+                result.removeSubrange(start..<min(result.count, start + 1 + rng.below(4)))
+            }
+        }
+        return result
+    }
+
+    @Test func mutatedAndRandomBytesNeverTrap() throws {
+        let name = "mutatedAndRandomBytesNeverTrap"
+        let seed = TestSeed.make(name)
+        var rng = SeededRandom(seed: seed)
+        var seeds: [[UInt8]] = []
+        for cart in Generators.cartPool(&rng, replicas: 3, steps: 30).suffix(6) {
+            seeds.append(try RecordCodec.encode(.cart(cart)))
+            seeds.append(try RecordCodec.encode(cart.context))
+        }
+        for set in Generators.siblingSetPool(&rng, replicas: 3, steps: 20, limits: .default).suffix(6) {
+            seeds.append(try RecordCodec.encode(.siblings(set)))
+        }
+        var decoded = 0
+        var rejected = 0
+        for iteration in 0..<20_000 {
+            var input: [UInt8]
+            if iteration % 10 == 9 {
+                input = [1, UInt8(1 + rng.below(3))] + rng.bytes(rng.below(40))
+            } else {
+                input = rng.pick(seeds)
+                for _ in 0..<(1 + rng.below(3)) { input = Self.mutate(input, &rng) }
+            }
+            let result = Self.probe(input)
+            if let problem = result.problem {
+                Issue.record("seed=\(seed) iteration=\(iteration): \(problem); input=\(RecordCodecTests.hex(input)); \(TestSeed.repro(seed, name))")
+                return
+            }
+            if result.record == .decoded || result.context == .decoded { decoded += 1 } else { rejected += 1 }
+        }
+        print("decoder-robustness: 20000 inputs, \(decoded) decoded canonically, \(rejected) rejected with typed errors")
+        #expect(rejected > decoded)
+    }
+
+    @Test func hugeClaimedCountsFailFastWithoutAllocating() {
+        // kind 1, entry count claims 2^63: refused before any allocation.
+        let bytes: [UInt8] = [1, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]
+        #expect(throws: RecordCodecError.self) { try RecordCodec.decode(bytes) }
+        // A value length beyond the input.
+        let value: [UInt8] = [1, 1, 1, 1, 1, 1, 1, 0, 1, 0xFF, 0xFF, 0x03]
+        #expect(throws: RecordCodecError.self) { try RecordCodec.decode(value) }
+    }
+
+    @Test func invalidUTF8AndNonCanonicalOrderAreRejected() throws {
+        // A cart with one replica, vv {0: 1}, one item with SKU bytes FF (invalid UTF-8).
+        let badSKU: [UInt8] = [1, 2, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0xFF, 1, 0, 1, 2, 0, 0, 0, 0, 0]
+        do {
+            _ = try RecordCodec.decode(badSKU)
+            Issue.record("decoded invalid UTF-8")
+        } catch {
+            #expect(error.code == .invalidUTF8 && error.offset == 10, "\(error)")
+        }
+        // Two sibling entries out of order.
+        let unordered: [UInt8] = [1, 1, 2, 2, 1, 1, 0, 1, 1, 1, 0]
+        do {
+            _ = try RecordCodec.decode(unordered)
+            Issue.record("decoded unordered entries")
+        } catch {
+            #expect(error.code == .nonCanonical && error.offset == 7, "\(error)")
+        }
+    }
+}

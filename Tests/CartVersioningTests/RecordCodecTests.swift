@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import CartVersioning
+
+@Suite struct RecordCodecTests {
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The worked example of record-format.md: keep the two in sync.
+    static func exampleCart() throws -> CartState {
+        var cart = CartState()
+        let a = ReplicaID(node: 1, epoch: 1)
+        let b = ReplicaID(node: 2, epoch: 1)
+        try cart.apply(.add(sku: "A1", quantity: 2, details: CartItemDetails(name: "Mug", priceMinor: 1299)), at: a, nowMs: 1000)
+        try cart.apply(.changeQuantity(sku: "A1", delta: -1), at: b, nowMs: 2000)
+        return cart
+    }
+
+    @Test func workedExampleMatchesTheDocument() throws {
+        let bytes = try RecordCodec.encode(.cart(Self.exampleCart()))
+        print("worked-example: \(bytes.count) bytes: \(Self.hex(bytes))")
+        let expected = "0102" + "0201010201" + "0200010101" + "00" + "01" + "024131"
+            + "02" + "000104e807e807" + "010101e807d00f"
+            + "01" + "0001e807034d7567"
+            + "01" + "0001e807a614"
+            + "00"
+        #expect(Self.hex(bytes) == expected)
+        #expect(bytes.count == 49)
+    }
+
+    @Test func varintsAreMinimalAndBounded() {
+        var writer = ByteWriter()
+        for value: UInt64 in [0, 1, 127, 128, 300, 16_383, 16_384, .max] { writer.uvarint(value) }
+        var reader = ByteReader(writer.bytes)
+        for value: UInt64 in [0, 1, 127, 128, 300, 16_383, 16_384, .max] {
+            #expect((try? reader.uvarint("v")) == value)
+        }
+        for value: Int64 in [0, -1, 1, -64, 64, .min, .max] {
+            var signedWriter = ByteWriter()
+            signedWriter.svarint(value)
+            var signedReader = ByteReader(signedWriter.bytes)
+            #expect((try? signedReader.svarint("s")) == value)
+        }
+        let cases: [([UInt8], RecordCodecError.Code)] = [
+            ([0x80, 0x00], .nonMinimalVarint),
+            ([0x80], .truncated),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02], .malformedVarint),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x81, 0x00], .malformedVarint),
+        ]
+        for (bytes, code) in cases {
+            var bad = ByteReader(bytes)
+            #expect(throws: RecordCodecError.self) { try bad.uvarint("v") }
+            var again = ByteReader(bytes)
+            do {
+                _ = try again.uvarint("v")
+            } catch {
+                #expect(error.code == code, "\(bytes)")
+            }
+        }
+    }
+
+    @Test func headerErrorsNameOffsetAndExpectation() {
+        let cases: [([UInt8], RecordCodecError.Code, Int)] = [
+            ([], .truncated, 0),
+            ([0x02, 0x01], .unsupportedVersion, 0),
+            ([0x01], .truncated, 1),
+            ([0x01, 0x09], .unknownKind, 1),
+            ([0x01, 0x03, 0x00, 0x00, 0x00], .unexpectedKind, 1),
+            ([0x01, 0x01, 0x00, 0x00], .trailingBytes, 3),
+            ([0x01, 0x02, 0x01, 0x01, 0x01], .truncated, 5),
+        ]
+        for (bytes, code, offset) in cases {
+            do {
+                _ = try RecordCodec.decode(bytes)
+                Issue.record("\(bytes) decoded")
+            } catch {
+                #expect(error.code == code && error.offset == offset, "\(bytes): \(error)")
+            }
+        }
+        var small = VersioningLimits()
+        small.recordBytesMax = 4
+        #expect(throws: RecordCodecError(.limitExceeded, offset: 0, expected: "a record of at most 4 bytes, got 5")) {
+            try RecordCodec.decode([1, 1, 0, 0, 0], limits: small)
+        }
+    }
+
+    @Test func randomRecordsRoundTrip() throws {
+        let name = "randomRecordsRoundTrip"
+        let seed = TestSeed.make(name)
+        var rng = SeededRandom(seed: seed)
+        var checked = 0
+        for history in 0..<8 {
+            let carts = Generators.cartPool(&rng, replicas: 3, steps: 40)
+            let sets = Generators.siblingSetPool(&rng, replicas: 3, steps: 30, limits: .default)
+            for cart in carts.suffix(20) {
+                let bytes = try RecordCodec.encode(.cart(cart))
+                #expect(try RecordCodec.decode(bytes) == .cart(cart), "seed=\(seed) history=\(history); \(TestSeed.repro(seed, name))")
+                let token = try cart.context.token()
+                #expect(try CausalContext(token: token) == cart.context)
+                checked += 1
+            }
+            for set in sets.suffix(20) {
+                let bytes = try RecordCodec.encode(.siblings(set))
+                #expect(try RecordCodec.decode(bytes) == .siblings(set), "seed=\(seed) history=\(history); \(TestSeed.repro(seed, name))")
+                checked += 1
+            }
+        }
+        // A context with a dot cloud (as a delta exchange would produce).
+        let cloudy = CausalContext(versionVector: VersionVector([Generators.replica(0): 3]),
+                                   dotCloud: [Dot(replica: Generators.replica(0), counter: 9), Dot(replica: Generators.replica(2), counter: 4)])
+        #expect(try RecordCodec.decodeContext(RecordCodec.encode(cloudy)) == cloudy)
+        #expect(checked == 320)
+    }
+
+    @Test func typicalTenItemCartSize() throws {
+        var cart = CartState()
+        let replicas = (0..<3).map { Generators.replica($0) }
+        let names = ["Espresso beans 1kg", "Ceramic mug", "Milk frother", "Paper filters", "Oat milk 1l",
+                     "Cane sugar", "Travel cup", "Grinder brush", "Descaler", "Gift card"]
+        for (index, name) in names.enumerated() {
+            let replica = replicas[index % 3]
+            let now = UInt64(1_732_000_000_000 + index * 60_000)
+            try cart.apply(.add(sku: "SKU-\(100_000 + index)", quantity: 1,
+                                details: CartItemDetails(name: name, priceMinor: Int64(499 + index * 250),
+                                                         metadata: index % 3 == 0 ? ["color": "black"] : nil)),
+                           at: replica, nowMs: now)
+            if index % 2 == 0 {
+                try cart.apply(.changeQuantity(sku: "SKU-\(100_000 + index)", delta: 1), at: replicas[(index + 1) % 3], nowMs: now + 5_000)
+            }
+        }
+        let bytes = try RecordCodec.encode(.cart(cart))
+        let json = try JSONEncoder().encode(cart.view)
+        print("typical-cart: 10 items written by 3 replicas: \(bytes.count) bytes binary, \(json.count) bytes JSON")
+        #expect(bytes.count < 1_024)
+    }
+
+    @Test func encoderRefusesWhatTheDecoderWouldRefuse() throws {
+        var limits = VersioningLimits()
+        limits.siblingsPerKeyMax = 2
+        var set = SiblingSet()
+        for index in 0..<3 {
+            set.write(Sibling(value: [1], timestampMs: 1), context: VersionVector(), at: Generators.replica(index),
+                      limits: Generators.lawLimits)
+        }
+        #expect(throws: RecordCodecError.self) { try RecordCodec.encode(.siblings(set), limits: limits) }
+        var small = VersioningLimits()
+        small.recordBytesMax = 10
+        let cart = try Self.exampleCart()
+        #expect(throws: RecordCodecError.self) { try RecordCodec.encode(.cart(cart), limits: small) }
+    }
+
+    /// Writes seed inputs for the fuzzer when CARTSTORE_FUZZ_CORPUS names a directory.
+    @Test func writeFuzzCorpusWhenAsked() throws {
+        guard let directory = ProcessInfo.processInfo.environment["CARTSTORE_FUZZ_CORPUS"] else { return }
+        var rng = SeededRandom(seed: 1)
+        var records: [[UInt8]] = [try RecordCodec.encode(.cart(Self.exampleCart()))]
+        for cart in Generators.cartPool(&rng, replicas: 3, steps: 30).suffix(8) {
+            records.append(try RecordCodec.encode(.cart(cart)))
+            records.append(try RecordCodec.encode(cart.context))
+        }
+        for set in Generators.siblingSetPool(&rng, replicas: 3, steps: 20, limits: .default).suffix(8) {
+            records.append(try RecordCodec.encode(.siblings(set)))
+        }
+        for (index, record) in records.enumerated() {
+            try Data(record).write(to: URL(fileURLWithPath: directory).appendingPathComponent("seed-\(index)"))
+        }
+    }
+}
