@@ -108,7 +108,8 @@ extension StorageEngine {
         }
         while true {
             if let e = backgroundError { throw .backgroundFailure(e.description) }
-            if closed { throw .closed }
+            // A writer stalled at close gives up rather than wait for work that will not run.
+            if closed || closing { throw .closed }
             let l0Full = version.levels[0].count >= options.level0StopWritesTrigger && options.compactionEnabled
             if !force && !l0Full && mem.approximateBytes < options.memtableBytes { return }
             if force && mem.isEmpty { return }

@@ -195,6 +195,7 @@ public final class StorageEngine: @unchecked Sendable {
         lock.lock()
         if closed || closing { lock.unlock(); return }
         closing = true
+        lock.broadcast() // wake stalled writers: they see `closing` and fail with .closed
         while !writers.isEmpty { lock.wait() }
         lock.broadcast()
         lock.unlock()

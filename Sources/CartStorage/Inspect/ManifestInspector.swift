@@ -104,6 +104,9 @@ public enum ManifestInspector {
         var state = ManifestState()
         var sawVersion = false
         var refused = false
+        /// Edits that contradict the state so far: reported only if no damage precedes them
+        /// (after a lost record they are its consequence, not news).
+        var contradictions: [InspectionProblem] = []
         let outcome = try LogInspector.scan(path: path, name: name, tailPolicy: .truncatedOnly) { record in
             guard !refused else { return }
             let edit: VersionEdit
@@ -119,13 +122,27 @@ public enum ManifestInspector {
             }
             var next = state
             do throws(StorageError) { try next.apply(edit, file: path, offset: record.offset) } catch let e {
-                problems.add(e, context: "edit not applied", offset: record.offset)
-                if case .unsupportedFormat = e { refused = true }
+                if case .unsupportedFormat = e {
+                    refused = true
+                    problems.add(e, context: "edit not applied", offset: record.offset)
+                } else {
+                    contradictions.append(InspectionProblem(file: name, error: e, context: "edit not applied", offset: record.offset))
+                }
                 return
             }
             state = next
         }
-        if !sawVersion && !refused { problems.add(offset: 0, "manifest has no format version record") }
+        if let damage = outcome.problems.compactMap(\.offset).min() {
+            let consequences = contradictions.filter { ($0.offset ?? 0) > damage }.count + (sawVersion ? 0 : 1)
+            problems.add(contentsOf: contradictions.filter { ($0.offset ?? 0) < damage })
+            if consequences > 0 {
+                problems.add(offset: damage, "edits after this damage cannot be replayed: \(consequences) of them "
+                    + "contradict the state or the format version record is lost; the live-file set is unknown")
+            }
+        } else {
+            problems.add(contentsOf: contradictions)
+            if !sawVersion && !refused { problems.add(offset: 0, "manifest has no format version record") }
+        }
         var all = ProblemCollector(file: name)
         all.add(contentsOf: (outcome.problems + problems.problems).sorted { ($0.offset ?? 0) < ($1.offset ?? 0) })
         return Report(directory: directory, manifestName: name, manifestNumber: number, manifestBytes: outcome.fileSize,

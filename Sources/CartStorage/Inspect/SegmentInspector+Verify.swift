@@ -3,7 +3,7 @@
 extension SegmentInspector {
     /// What `verify` found.
     public struct Verification: Sendable {
-        /// At most `ProblemCollector.problemsPerFileMax` problems, in file order.
+        /// At most 100 problems (the rest are counted in `problemsOmitted`), in file order.
         public let problems: [InspectionProblem]
         /// Problems found beyond the kept ones.
         public let problemsOmitted: Int

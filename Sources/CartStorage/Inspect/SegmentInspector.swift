@@ -20,7 +20,6 @@ public final class SegmentInspector {
             self.size = size
         }
 
-        init(_ h: BlockHandle) { self.init(offset: h.offset, size: h.size) }
         var blockHandle: BlockHandle { BlockHandle(offset: offset, size: size) }
         /// First byte after the block's trailer. Only for handles that passed the footer's or
         /// the index's bounds checks (the sum of arbitrary values could overflow).
