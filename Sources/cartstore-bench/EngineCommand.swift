@@ -91,9 +91,9 @@ struct EngineCommand: ParsableCommand {
 
     func run() throws {
         let workloads = try parsedWorkloads()
+        let database = try Database(directory: db, options: engineOptions(), wipe: !useExisting)
         printHeader()
         let values = ValueSource(valueSize: valueSize)
-        let database = try Database(directory: db, options: engineOptions(), wipe: !useExisting)
         var failure: BenchError?
         for (index, workload) in workloads.enumerated() {
             do {
