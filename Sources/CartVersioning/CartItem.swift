@@ -1,7 +1,7 @@
 /// One line of the user-visible cart, as the HTTP API renders it.
 ///
 /// JSON (keys sorted by the API's encoder): `{"addedAtMs":…,"metadata":{…},"name":"…",
-/// "priceMinor":1299,"quantity":2,"sku":"…","updatedAtMs":…}`. See record-format.md.
+/// "priceMinor":1299,"quantity":2,"sku":"…","updatedAtMs":…}`. See data-format.md ("Record codec").
 ///
 /// Thread safety: a `Sendable` value type.
 public struct CartItem: Hashable, Sendable, Codable {

@@ -18,7 +18,7 @@
 ///   above then hold unless a removal concurrent with that new write had observed the folded
 ///   contribution: the removal then fails to reset the folded delta (it survives inside the new
 ///   contribution). A precise, bounded alternative does not exist without knowing causal
-///   stability (which cuts every replica has seen); see record-format.md.
+///   stability (which cuts every replica has seen); see data-format.md ("Record codec").
 ///
 /// Merge is a join: commutative, associative, idempotent. Operations run through `apply`, merges
 /// through `merge`; both are pure value mutations with time passed in, never read.

@@ -1,4 +1,4 @@
-/// Encodes and decodes stored records and context tokens (record-format.md, "Record codec").
+/// Encodes and decodes stored records and context tokens (data-format.md ("Record codec"), "Record codec").
 ///
 /// Decoding accepts only the canonical encoding of a valid value: every value has exactly one
 /// encoding, so `encode(decode(bytes)) == bytes` whenever decoding succeeds (replicas holding

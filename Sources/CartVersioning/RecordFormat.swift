@@ -1,4 +1,4 @@
-/// Constants of the record encoding; record-format.md ("Record codec (CartVersioning)") is
+/// Constants of the record encoding; data-format.md ("Record codec") ("Record codec (CartVersioning)") is
 /// the specification, this file and `RecordCodec` must agree with it byte for byte.
 ///
 /// ```

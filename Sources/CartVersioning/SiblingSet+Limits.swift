@@ -1,6 +1,6 @@
 /// The sibling cap, the clock-size safety net and pruning of retired epochs.
 ///
-/// Policy (also in record-format.md):
+/// Policy (also in data-format.md ("Record codec")):
 /// - No time-based pruning, ever.
 /// - Sibling cap: past `siblingsPerKeyMax` live siblings, the oldest are dropped one at a time.
 ///   "Oldest" is the least `(timestampMs, replica, counter)` among each entry's oldest live value

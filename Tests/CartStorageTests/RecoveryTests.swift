@@ -150,4 +150,59 @@ struct RecoveryTests {
         // Nothing was deleted by the refused open: every segment is still there.
         #expect(dir.files(withSuffix: ".seg").count == 2)
     }
+
+    /// One flipped byte early in a small WAL whose intact records follow in the same 32 KiB
+    /// block: acknowledged writes follow the damage, so it must not pass for a torn tail.
+    @Test func corruptRecordFollowedByIntactOnesInTheSameBlockIsAnError() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        let e = try StorageEngine.open(dir.path, options: Self.options())
+        for i in 0..<30 { try e.put("key-\(i)".bytes, "value-\(i)".bytes) }
+        try e.close()
+        guard let walName = dir.files(withSuffix: ".wal").last else { Issue.record("no WAL"); return }
+        #expect(FileSurgery.read(dir.file(walName)).count < LogFormat.blockSize)
+        FileSurgery.flip(dir.file(walName), at: 40)
+        #expect(throws: StorageError.self) { try StorageEngine.open(dir.path, options: Self.options()) }
+    }
+
+    /// A WAL record whose CRC is valid but whose batch is impossible (crafted or buggy) is a
+    /// typed error, not a trap or a wrapped-around sequence number.
+    @Test(arguments: [(UInt64(0), UInt32(0)), (UInt64.max, UInt32(2)), (UInt64(1) << 56, UInt32(1))])
+    func impossibleBatchHeaderIsCorruption(first: UInt64, count: UInt32) throws {
+        let dir = TestDirectory("batch\(first)-\(count)")
+        defer { dir.remove() }
+        try StorageEngine.open(dir.path, options: Self.options()).close()
+        guard let walName = dir.files(withSuffix: ".wal").last else { Issue.record("no WAL"); return }
+        var w = ByteWriter()
+        w.writeFixed64(first)
+        w.writeFixed32(count)
+        for _ in 0..<count { w.writeU8(1); w.writeLengthPrefixed("k".bytes); w.writeLengthPrefixed("v".bytes) }
+        var framed: [UInt8] = []
+        var blockOffset = 0
+        LogWriter.frame(w.bytes[...], blockOffset: &blockOffset, into: &framed)
+        framed += framed // a second copy, so the damage is not at the tail
+        FileSurgery.write(dir.file(walName), framed)
+        #expect {
+            try StorageEngine.open(dir.path, options: Self.options())
+        } throws: { error in
+            (error as? StorageError)?.isCorruption == true
+        }
+    }
+
+    /// A crash during the very first open can leave a manifest and an empty WAL without
+    /// CURRENT; nothing was acknowledged, so the next open starts afresh. With a segment
+    /// present the engine refuses instead.
+    @Test func interruptedFirstOpenIsRecoverable() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        try StorageEngine.open(dir.path, options: Self.options()).close()
+        try FileManager.default.removeItem(atPath: dir.file(FileNames.current))
+        let e = try StorageEngine.open(dir.path, options: Self.options())
+        try e.put("a".bytes, "1".bytes)
+        try e.flush()
+        try e.close()
+        try FileManager.default.removeItem(atPath: dir.file(FileNames.current))
+        #expect(throws: StorageError.self) { try StorageEngine.open(dir.path, options: Self.options()) }
+        #expect(dir.files(withSuffix: ".seg").count == 1)
+    }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import CartVersioning
 
-/// The JSON the HTTP API renders: stable field names, documented in record-format.md.
+/// The JSON the HTTP API renders: stable field names, documented in data-format.md ("Record codec").
 @Suite struct JSONRenderingTests {
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

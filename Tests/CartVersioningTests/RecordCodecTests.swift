@@ -7,7 +7,7 @@ import Testing
         bytes.map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The worked example of record-format.md: keep the two in sync.
+    /// The worked example of data-format.md ("Record codec"): keep the two in sync.
     static func exampleCart() throws -> CartState {
         var cart = CartState()
         let a = ReplicaID(node: 1, epoch: 1)

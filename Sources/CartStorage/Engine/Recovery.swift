@@ -39,9 +39,9 @@ struct Recovery {
             if let torn = r.tornTailOffset {
                 logger.warning("dropped a torn final edit of \(FileNames.manifest(r.number)) at offset \(torn)")
             }
-        } else if names.contains(where: { if case .manifest? = FileNames.parse($0) { return true }; if case .segment? = FileNames.parse($0) { return true }; return false }) {
+        } else if try !isInterruptedCreation(names) {
             throw .corruption(file: path(FileNames.current), offset: 0,
-                              reason: "CURRENT is missing but the directory holds manifests or segments; refusing to guess")
+                              reason: "CURRENT is missing but the directory holds segments or non-empty WALs; refusing to guess")
         }
         try deleteOrphans(names, state: state, keepManifest: oldManifest)
 
@@ -88,6 +88,24 @@ struct Recovery {
         return StorageEngine(directory: directory, options: options, directoryLock: dirLock, cache: cache, files: files,
                              mem: Memtable(), wal: LogWriter(file: walFile, number: walNumber),
                              manifest: manifest, version: Version(levels: levels), lastSequence: sequence)
+    }
+
+    /// True if the directory holds nothing but what an interrupted first open leaves behind:
+    /// manifests and empty WALs, no segments. `CURRENT` is renamed into place as the last step
+    /// of every open and never removed, so without it no write was ever acknowledged here.
+    private func isInterruptedCreation(_ names: [String]) throws(StorageError) -> Bool {
+        for name in names {
+            switch FileNames.parse(name) {
+            case .segment?: return false
+            case .wal?:
+                let f = try PosixFile.openForReading(path(name))
+                let size = f.size
+                try f.close()
+                if size > 0 { return false }
+            default: break
+            }
+        }
+        return true
     }
 
     /// Deletes files that no manifest edit references: unfinished segments and WALs of a crash,

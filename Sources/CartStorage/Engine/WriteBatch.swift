@@ -91,6 +91,11 @@ public struct WriteBatch: Sendable {
         do {
             let first = try r.readFixed64()
             let count = try r.readFixed32()
+            // Batches are never empty, and sequences fit 56 bits: anything else is damage.
+            guard count > 0 else { throw bad("empty batch") }
+            guard first >= 1, first <= InternalKey.maxSequence - UInt64(count) + 1 else {
+                throw bad("sequence \(first) + \(count) entries leaves the 56-bit range")
+            }
             var seq = first
             for i in 0..<Int(count) {
                 let rawKind = try r.readU8()
@@ -101,7 +106,7 @@ public struct WriteBatch: Sendable {
                 if i + 1 < Int(count) { seq += 1 }
             }
             guard r.isAtEnd else { throw bad("\(r.remaining) trailing bytes") }
-            return count == 0 ? first &- 1 : seq
+            return seq
         } catch let e as ByteReader.Failure {
             throw bad("truncated (\(e))")
         } catch let e as StorageError {

@@ -2,6 +2,8 @@
 /// and the last durable sequence number. Built by applying edits in order.
 struct ManifestState: Sendable, Equatable {
     static let formatVersion: UInt32 = 1
+    /// Largest file number accepted from a manifest.
+    static let fileNumberMax: UInt64 = 1 << 48
 
     var nextFileNumber: UInt64 = 1
     var lastSequence: UInt64 = 0
@@ -10,8 +12,17 @@ struct ManifestState: Sendable, Equatable {
 
     /// Applies `edit`, refusing edits that contradict the state (a corrupt or misordered log).
     mutating func apply(_ edit: VersionEdit, file: String, offset: Int) throws(StorageError) {
-        if let v = edit.formatVersion, v > Self.formatVersion {
+        if let v = edit.formatVersion, v == 0 || v > Self.formatVersion {
             throw .unsupportedFormat(file: file, version: v, supported: Self.formatVersion)
+        }
+        // File numbers and sequences are far below these limits in any real directory; larger
+        // values can only come from damage, and would overflow the counters below.
+        let numbers = edit.addedWALs + edit.deletedWALs + edit.addedSegments.map(\.fileNumber) + [edit.nextFileNumber ?? 0]
+        if let n = numbers.first(where: { $0 > Self.fileNumberMax }) {
+            throw .corruption(file: file, offset: offset, reason: "file number \(n) is out of range")
+        }
+        if let s = edit.lastSequence, s > InternalKey.maxSequence {
+            throw .corruption(file: file, offset: offset, reason: "last sequence \(s) exceeds 56 bits")
         }
         if let n = edit.nextFileNumber { nextFileNumber = max(nextFileNumber, n) }
         if let s = edit.lastSequence { lastSequence = max(lastSequence, s) }

@@ -77,7 +77,10 @@ struct VersionEdit: Sendable, Equatable {
                 let raw = try r.readVarint()
                 guard let tag = Tag(rawValue: raw) else { throw bad("unknown tag \(raw)") }
                 switch tag {
-                case .formatVersion: e.formatVersion = UInt32(truncatingIfNeeded: try r.readVarint())
+                case .formatVersion:
+                    let v = try r.readVarint()
+                    guard let v32 = UInt32(exactly: v) else { throw bad("format version \(v) out of range") }
+                    e.formatVersion = v32
                 case .nextFileNumber: e.nextFileNumber = try r.readVarint()
                 case .lastSequence: e.lastSequence = try r.readVarint()
                 case .addWAL: e.addedWALs.append(try r.readVarint())

@@ -81,6 +81,9 @@ final class BlockIterator {
         guard h.shared <= key.count else { throw block.corrupt("entry at \(current) shares \(h.shared) bytes of a \(key.count)-byte key") }
         key.removeSubrange(h.shared...)
         key.append(contentsOf: block.contents[h.deltaStart..<(h.deltaStart + h.unshared)])
+        guard key.count >= InternalKey.trailerSize else {
+            throw block.corrupt("entry at \(current) has a \(key.count)-byte key, shorter than its 8-byte trailer")
+        }
         let v = h.deltaStart + h.unshared
         valueRange = v..<(v + h.valueLength)
         nextOffset = v + h.valueLength
@@ -110,7 +113,6 @@ final class BlockIterator {
         nextOffset = block.restartPoint(lo)
         try parseNext()
         while isValid {
-            guard key.count >= InternalKey.trailerSize else { throw block.corrupt("key shorter than its trailer at \(current)") }
             if InternalKey.compare(key[...], target) >= 0 { return }
             try parseNext()
         }

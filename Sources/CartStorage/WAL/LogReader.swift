@@ -81,14 +81,22 @@ struct LogReader {
         return .fragment(type: type, payload: payload, next: payloadStart + length)
     }
 
-    /// True if any block boundary after `offset` starts a fragment whose CRC is valid: data
-    /// was written after the damaged region, so the damage is not a torn tail.
+    /// True if an intact fragment (plausible header, valid CRC) starts anywhere after `offset`:
+    /// data was written after the damaged region, so the damage is not a torn tail. Within the
+    /// damaged block every byte offset is tried; later blocks are checked at their boundaries,
+    /// where a fragment header always starts.
     ///
     /// Known limit: after a power loss with unsynced writes (sync policies `interval`/`none`),
     /// pages of the final unsynced writes can persist out of order; such a log is reported as
     /// corrupt rather than silently truncated.
     private func validRecordAfter(_ offset: Int) -> Bool {
-        var b = (offset / LogFormat.blockSize + 1) * LogFormat.blockSize
+        let blockEnd = min((offset / LogFormat.blockSize + 1) * LogFormat.blockSize, bytes.count)
+        var o = offset + 1
+        while o + LogFormat.headerSize <= blockEnd {
+            if case .fragment = physical(at: o) { return true }
+            o += 1
+        }
+        var b = blockEnd
         while b < bytes.count {
             if case .fragment = physical(at: b) { return true }
             b += LogFormat.blockSize
