@@ -13,7 +13,7 @@ struct MetamorphicTests {
         var options: StorageOptions
         var keySpace: Int
         var description: String {
-            "memtable=\(options.memtableBytes) block=\(options.blockBytes) compression=\(options.compression) l0Trigger=\(options.level0CompactionTrigger) l0Stop=\(options.level0StopWritesTrigger) levelBase=\(options.levelBaseBytes) segment=\(options.targetSegmentBytes) cache=\(options.blockCacheBytes) keys=\(keySpace)"
+            "memtable=\(options.memtableBytes) block=\(options.blockBytes) compression=\(options.compression) l0Trigger=\(options.level0CompactionTrigger) l0Stop=\(options.level0StopWritesTrigger) levelBase=\(options.levelBaseBytes) segment=\(options.targetSegmentBytes) cache=\(options.blockCacheBytes) manifestRollover=\(options.manifestRolloverBytes) keys=\(keySpace)"
         }
     }
 
@@ -30,6 +30,7 @@ struct MetamorphicTests {
         o.targetSegmentBytes = [16 * 1024, 32 * 1024, 128 * 1024][Int(r.next() % 3)]
         o.blockCacheBytes = [0, 64 * 1024, 1 << 20][Int(r.next() % 3)]
         o.bloomBitsPerKey = [1, 10][Int(r.next() % 2)]
+        o.manifestRolloverBytes = [1024, 4096, 4 << 20][Int(r.next() % 3)]
         return Config(options: o, keySpace: [50, 500, 3000][Int(r.next() % 3)])
     }
 

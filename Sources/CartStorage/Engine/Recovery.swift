@@ -72,6 +72,7 @@ struct Recovery {
         let walFile = try PosixFile.create(path(FileNames.wal(walNumber)))
         try FileSystem.syncDirectory(directory)
         let manifest = try Manifest.create(directory: directory, number: manifestNumber, state: next)
+        manifest.rolloverBytes = options.manifestRolloverBytes
         for n in oldWALs { try FileSystem.remove(path(FileNames.wal(n))) }
         if let oldManifest { try FileSystem.remove(path(FileNames.manifest(oldManifest))) }
 

@@ -53,6 +53,9 @@ public struct StorageOptions: Sendable {
     public var targetSegmentBytes: Int = 8 * 1024 * 1024
     /// Set false to disable background compaction (tests and bulk loads).
     public var compactionEnabled: Bool = true
+    /// A manifest larger than this is rewritten as one snapshot edit (RocksDB's
+    /// `max_manifest_file_size`), keeping replay at open short.
+    public var manifestRolloverBytes: Int = 4 * 1024 * 1024
     /// Most segment files held open at once (least recently used ones are closed).
     public var maxOpenFiles: Int = 1000
     /// Create the directory if it does not exist.
@@ -67,6 +70,7 @@ public struct StorageOptions: Sendable {
         guard bloomBitsPerKey >= 1 && bloomBitsPerKey <= 64 else { throw .invalidArgument("bloomBitsPerKey must be in 1...64") }
         guard blockCacheBytes >= 0 else { throw .invalidArgument("blockCacheBytes must not be negative") }
         if case let .zlib(level) = compression, !(1...9).contains(level) { throw .invalidArgument("zlib level must be in 1...9, got \(level)") }
+        guard manifestRolloverBytes >= 1024 else { throw .invalidArgument("manifestRolloverBytes must be at least 1024") }
         guard maxOpenFiles >= 1 else { throw .invalidArgument("maxOpenFiles must be at least 1") }
         guard level0CompactionTrigger >= 2 else { throw .invalidArgument("level0CompactionTrigger must be at least 2") }
         guard level0StopWritesTrigger > level0CompactionTrigger else { throw .invalidArgument("level0StopWritesTrigger must exceed level0CompactionTrigger") }

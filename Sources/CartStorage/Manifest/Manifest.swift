@@ -5,8 +5,11 @@
 /// Thread safety: the engine calls `append` and `allocateFileNumber` with its lock held.
 final class Manifest: @unchecked Sendable {
     let directory: String
-    let number: UInt64
-    private let writer: LogWriter
+    private(set) var number: UInt64
+    private var writer: LogWriter
+    /// Once the edit log passes this size, the next append starts a new manifest holding one
+    /// snapshot edit, so that replay at open stays short however long the node runs.
+    var rolloverBytes = 4 * 1024 * 1024
     private(set) var state: ManifestState
 
     private init(directory: String, number: UInt64, writer: LogWriter, state: ManifestState) {
@@ -73,6 +76,21 @@ final class Manifest: @unchecked Sendable {
         try writer.addRecord(edit.encode())
         try writer.sync()
         state = next
+        if writer.size >= rolloverBytes { try rollover() }
+    }
+
+    /// Writes the whole state into a new manifest, points CURRENT at it and deletes the old
+    /// one. A crash before the rename keeps the old manifest (the new one is an orphan).
+    private func rollover() throws(StorageError) {
+        let newNumber = allocateFileNumber()
+        let fresh = try Manifest.create(directory: directory, number: newNumber, state: state)
+        fresh.rolloverBytes = rolloverBytes
+        let oldPath = path
+        try? writer.close()
+        writer = fresh.writer
+        number = newNumber
+        state = fresh.state
+        try FileSystem.remove(oldPath)
     }
 
     func close() { try? writer.close() }
