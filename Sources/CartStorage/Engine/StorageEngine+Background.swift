@@ -10,7 +10,7 @@ extension StorageEngine {
             }
             if closing { return }
             if compactIfNeeded() {
-                lock.broadcast()
+                lock.broadcast() // stalled writers and waitForBackgroundWork re-check
                 continue
             }
             if case let .interval(ms) = options.sync {
@@ -25,9 +25,9 @@ extension StorageEngine {
                         backgroundError = backgroundError ?? error
                     }
                 }
-                lock.wait(timeoutNanoseconds: UInt64(ms) * 1_000_000)
+                lock.waitBackground(timeoutNanoseconds: UInt64(ms) * 1_000_000)
             } else {
-                lock.wait()
+                lock.waitBackground()
             }
         }
     }

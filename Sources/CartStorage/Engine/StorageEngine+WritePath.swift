@@ -121,6 +121,7 @@ extension StorageEngine {
                                         : "memtable full while the previous one is still flushing"
                     logger.info("write stall: \(reason)", metadata: ["directory": "\(directory)"])
                 }
+                lock.signalBackground()
                 lock.wait()
                 continue
             }
@@ -158,6 +159,6 @@ extension StorageEngine {
         mem = Memtable()
         wal = LogWriter(file: file, number: number)
         walDirty = false
-        lock.broadcast()
+        lock.signalBackground()
     }
 }

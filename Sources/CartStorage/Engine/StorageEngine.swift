@@ -111,7 +111,7 @@ public final class StorageEngine: @unchecked Sendable {
         defer { lock.unlock() }
         while backgroundError == nil && !closed
                 && (imm != nil || (options.compactionEnabled && CompactionPlan.pick(version, options: options, pointers: compactPointers) != nil)) {
-            lock.broadcast()
+            lock.signalBackground()
             lock.wait()
         }
         if let e = backgroundError { throw .backgroundFailure(e.description) }
@@ -197,7 +197,7 @@ public final class StorageEngine: @unchecked Sendable {
         closing = true
         lock.broadcast() // wake stalled writers: they see `closing` and fail with .closed
         while !writers.isEmpty { lock.wait() }
-        lock.broadcast()
+        lock.signalBackground()
         lock.unlock()
         background?.join()
         lock.lock()

@@ -87,15 +87,16 @@ final class Version: @unchecked Sendable {
         return level[lo]
     }
 
-    /// Iterators over every segment (newest first) for a merged scan.
+    /// Iterators for a merged scan, newest first: one per L0 segment, one per deeper level.
     func iterators() throws(StorageError) -> [any InternalIterator] {
         var out: [any InternalIterator] = []
-        for handle in allSegments {
+        for handle in levels[0] {
             switch handle.reader {
             case let .success(r): out.append(r.makeIterator())
             case let .failure(e): throw e
             }
         }
+        for level in levels.dropFirst() where !level.isEmpty { out.append(LevelIterator(level)) }
         return out
     }
 }

@@ -40,43 +40,67 @@ final class MemtableIterator: InternalIterator {
     func next() { if node >= 0 { load(table.next(node)) } }
 }
 
-/// Merges child iterators into one ordered stream. Children are ordered newest first, which
-/// breaks ties (none are expected: every (key, sequence) exists once).
+/// Merges child iterators into one ordered stream with a binary min-heap of the valid
+/// children: each step re-sifts only the child that moved (O(log n) key comparisons). Children
+/// are ordered newest first, which breaks ties (none are expected: every (key, sequence) exists
+/// once).
 final class MergingIterator: InternalIterator {
     private let children: [any InternalIterator]
-    private var current = -1
+    /// Indices of valid children; heap[0] is the smallest.
+    private var heap: [Int] = []
 
-    init(_ children: [any InternalIterator]) { self.children = children }
+    init(_ children: [any InternalIterator]) {
+        self.children = children
+        heap.reserveCapacity(children.count)
+    }
 
-    var isValid: Bool { current >= 0 }
-    var key: [UInt8] { children[current].key }
-    var value: ArraySlice<UInt8> { children[current].value }
+    var isValid: Bool { !heap.isEmpty }
+    var key: [UInt8] { children[heap[0]].key }
+    var value: ArraySlice<UInt8> { children[heap[0]].value }
 
-    private func pickSmallest() {
-        current = -1
-        var best: [UInt8] = []
-        for (i, c) in children.enumerated() where c.isValid {
-            let k = c.key
-            if current < 0 || InternalKey.compare(k[...], best[...]) < 0 {
-                current = i
-                best = k
-            }
+    @inline(__always)
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        let c = InternalKey.compare(children[a].key[...], children[b].key[...])
+        return c < 0 || (c == 0 && a < b)
+    }
+
+    private func siftDown(_ start: Int) {
+        var i = start
+        let n = heap.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n && less(heap[l], heap[m]) { m = l }
+            if r < n && less(heap[r], heap[m]) { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
         }
+    }
+
+    private func rebuild() {
+        heap = children.indices.filter { children[$0].isValid }
+        var i = heap.count / 2
+        while i > 0 { i -= 1; siftDown(i) }
     }
 
     func seekToFirst() throws(StorageError) {
         for c in children { try c.seekToFirst() }
-        pickSmallest()
+        rebuild()
     }
 
     func seek(_ target: ArraySlice<UInt8>) throws(StorageError) {
         for c in children { try c.seek(target) }
-        pickSmallest()
+        rebuild()
     }
 
     func next() throws(StorageError) {
-        guard current >= 0 else { return }
-        try children[current].next()
-        pickSmallest()
+        guard let top = heap.first else { return }
+        try children[top].next()
+        if !children[top].isValid {
+            heap[0] = heap[heap.count - 1]
+            heap.removeLast()
+        }
+        if !heap.isEmpty { siftDown(0) }
     }
 }

@@ -44,12 +44,13 @@ public final class StorageIterator {
                 try merged.next()
                 continue
             }
-            lastUserKey = Array(uk)
+            let userKey = Array(uk)
+            lastUserKey = userKey // shares storage with the returned key: one allocation
             let isDelete = UInt8(truncatingIfNeeded: trailer) == ValueKind.deletion.rawValue
             let value = isDelete ? [] : Array(merged.value)
             try merged.next()
             if isDelete { continue }
-            return (Array(uk), value)
+            return (userKey, value)
         }
         return nil
     }

@@ -111,12 +111,15 @@ final class Memtable: @unchecked Sendable {
 
     private static func insert(_ s: inout Storage, sequence: UInt64, kind: ValueKind,
                                key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
-        let t = InternalKey.packTrailer(sequence: sequence, kind: kind)
-        var prev = [Int32](repeating: 0, count: heightMax)
-        let found: Int32 = key.withUnsafeBytes { k in
-            prev.withUnsafeMutableBufferPointer { s.seek(k, t, prev: $0.baseAddress) }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: heightMax) { prev in
+            insert(&s, sequence: sequence, kind: kind, key: key, value: value, prev: prev)
         }
-        _ = found
+    }
+
+    private static func insert(_ s: inout Storage, sequence: UInt64, kind: ValueKind, key: ArraySlice<UInt8>,
+                               value: ArraySlice<UInt8>, prev: UnsafeMutableBufferPointer<Int32>) {
+        let t = InternalKey.packTrailer(sequence: sequence, kind: kind)
+        _ = key.withUnsafeBytes { k in s.seek(k, t, prev: prev.baseAddress) }
         let h = s.randomHeight()
         if h > s.height {
             for level in s.height..<h { prev[level] = 0 }

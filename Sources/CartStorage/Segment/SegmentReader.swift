@@ -102,7 +102,9 @@ final class SegmentReader: @unchecked Sendable {
         }
         switch SegmentFormat.BlockCompression(rawValue: type) {
         case .none?:
-            return Array(raw[0..<size])
+            var contents = raw
+            contents.removeLast(SegmentFormat.blockTrailerSize) // in place: no copy
+            return contents
         case .zlib?:
             var r = ByteReader(raw[0..<size])
             guard let rawSize = try? r.readLength(limit: 256 * 1024 * 1024),

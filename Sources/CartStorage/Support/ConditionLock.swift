@@ -4,14 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// A pthread mutex with one condition variable: the engine's writer queue, flush scheduling and
-/// stalls all wait on it.
+/// A pthread mutex with two condition variables: `wait`/`broadcast` for foreground threads
+/// (the writer queue, stalls, callers of `flush`), and `waitBackground`/`signalBackground` for
+/// the background thread alone, so that the many per-write wake-ups never wake it.
 ///
-/// Thread safety: all methods may be called from any thread. `wait` must be called with the lock
-/// held. The lock is not recursive.
+/// Thread safety: all methods may be called from any thread. The waits must be called with the
+/// lock held. The lock is not recursive.
 final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
+    private let backgroundCond: UnsafeMutablePointer<pthread_cond_t>
 
     init() {
         mutex = .allocate(capacity: 1)
@@ -19,19 +21,24 @@ final class ConditionLock: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         cond = .allocate(capacity: 1)
         cond.initialize(to: pthread_cond_t())
+        backgroundCond = .allocate(capacity: 1)
+        backgroundCond.initialize(to: pthread_cond_t())
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
         #if canImport(Glibc)
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
         #endif
         pthread_cond_init(cond, &attr)
+        pthread_cond_init(backgroundCond, &attr)
         pthread_condattr_destroy(&attr)
     }
 
     deinit {
         pthread_cond_destroy(cond)
+        pthread_cond_destroy(backgroundCond)
         pthread_mutex_destroy(mutex)
         cond.deallocate()
+        backgroundCond.deallocate()
         mutex.deallocate()
     }
 
@@ -48,15 +55,27 @@ final class ConditionLock: @unchecked Sendable {
     /// Atomically releases the lock and waits for a broadcast; the lock is held again on return.
     func wait() { pthread_cond_wait(cond, mutex) }
 
-    /// Like `wait`, but returns after at most `timeoutNanoseconds`.
-    func wait(timeoutNanoseconds: UInt64) {
+    /// The background thread's wait; `timeoutNanoseconds` bounds it when given.
+    func waitBackground(timeoutNanoseconds: UInt64? = nil) {
+        guard let timeoutNanoseconds else {
+            pthread_cond_wait(backgroundCond, mutex)
+            return
+        }
+        var deadline = Self.deadline(after: timeoutNanoseconds)
+        pthread_cond_timedwait(backgroundCond, mutex, &deadline)
+    }
+
+    /// Wakes the background thread.
+    func signalBackground() { pthread_cond_signal(backgroundCond) }
+
+    private static func deadline(after timeoutNanoseconds: UInt64) -> timespec {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let total = UInt64(now.tv_nsec) + timeoutNanoseconds % 1_000_000_000
         var deadline = timespec()
         deadline.tv_sec = now.tv_sec + Int(timeoutNanoseconds / 1_000_000_000) + Int(total / 1_000_000_000)
         deadline.tv_nsec = Int(total % 1_000_000_000)
-        pthread_cond_timedwait(cond, mutex, &deadline)
+        return deadline
     }
 
     func broadcast() { pthread_cond_broadcast(cond) }
