@@ -67,6 +67,7 @@ struct Flags {
   std::string compression = "none";
   int64_t cache_size = 64 << 20;
   int64_t memtable_size = 64 << 20;
+  int64_t block_size = 4096;
   int bloom_bits = 10;
   std::string db = "/tmp/leveldb-bench";
   bool use_existing = false;
@@ -119,6 +120,7 @@ Flags ParseFlags(int argc, char** argv) {
     else if (name == "compression") f.compression = value;
     else if (name == "cache-size") f.cache_size = ParseInt(name, value);
     else if (name == "memtable-size") f.memtable_size = ParseInt(name, value);
+    else if (name == "block-size") f.block_size = ParseInt(name, value);
     else if (name == "bloom-bits") f.bloom_bits = (int)ParseInt(name, value);
     else if (name == "db") f.db = value;
     else if (name == "seed") f.seed = (uint64_t)ParseInt(name, value);
@@ -232,6 +234,7 @@ class Bench {
     if (f.bloom_bits > 0) filter_.reset(leveldb::NewBloomFilterPolicy(f.bloom_bits));
     options_.create_if_missing = true;
     options_.write_buffer_size = (size_t)f.memtable_size;
+    options_.block_size = (size_t)f.block_size;
     options_.block_cache = cache_.get();
     options_.filter_policy = filter_.get();
     options_.compression = f.compression == "snappy" ? leveldb::kSnappyCompression : leveldb::kNoCompression;

@@ -54,6 +54,9 @@ struct EngineCommand: ParsableCommand {
     @Option(help: "Memtable size in bytes (K/M/G suffixes allowed).")
     var memtableSize = ByteCountArgument(64 << 20)
 
+    @Option(help: "Target uncompressed data block size in bytes (K/M suffixes allowed; engine default 16K).")
+    var blockSize = ByteCountArgument(16 << 10)
+
     @Option(help: "Data directory (only files CartStore owns are ever deleted).")
     var db: String = "/tmp/cartstore-bench"
 
@@ -116,6 +119,7 @@ struct EngineCommand: ParsableCommand {
         o.compression = compression.compression
         o.blockCacheBytes = cacheSize.bytes
         o.memtableBytes = memtableSize.bytes
+        o.blockBytes = blockSize.bytes
         var logger = Logger(label: "cartstore.storage")
         logger.logLevel = verbose ? .info : .warning
         o.logger = logger
@@ -167,7 +171,7 @@ struct EngineCommand: ParsableCommand {
         print("Threads:      \(threads)")
         print("Sync:         \(sync)")
         print("Compression:  \(compression)")
-        print("Block cache:  \(cacheSize)   Memtable: \(memtableSize)")
+        print("Block cache:  \(cacheSize)   Memtable: \(memtableSize)   Block: \(blockSize)")
         print("DB:           \(db)\(useExisting ? " (existing)" : "")")
         print("Latencies in us per operation; MB = 2^20 bytes; wamp = (flushed + compacted bytes) / user bytes so far")
         print(String(repeating: "-", count: 100))

@@ -71,24 +71,26 @@ final class PosixFile: @unchecked Sendable {
     /// shorter than its metadata says).
     func read(at offset: Int, count: Int) throws(StorageError) -> [UInt8] {
         guard count > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
         var failure: StorageError?
-        out.withUnsafeMutableBytes { raw in
+        // Uninitialized storage: every byte is written by pread or the read fails.
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
             while done < count {
-                let n = Glibc.pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
+                let n = Glibc.pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = .io(operation: "pread", path: path, errno: errno)
-                    return
+                    break
                 }
                 if n == 0 {
                     failure = .corruption(file: path, offset: offset + done,
                                           reason: "unexpected end of file reading \(count) bytes at \(offset)")
-                    return
+                    break
                 }
                 done += n
             }
+            if failure != nil { buffer.initialize(repeating: 0) }
+            initialized = count
         }
         if let failure { throw failure }
         return out
