@@ -57,14 +57,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
-            name: "CartStorageTestSupport",
-            dependencies: ["CartStorage"],
-            path: "Tests/CartStorageTestSupport",
+            name: "CartTestSupport",
+            path: "Tests/CartTestSupport",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cartstore-crash-helper",
-            dependencies: ["CartStorage", "CartStorageTestSupport"],
+            dependencies: ["CartStorage", "CartTestSupport"],
             path: "Tests/CrashHelper",
             swiftSettings: strictSettings
         ),
@@ -74,12 +73,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CartVersioningTests",
-            dependencies: ["CartVersioning"],
+            dependencies: ["CartVersioning", "CartTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CartStorageTests",
-            dependencies: ["CartStorage", "CartStorageTestSupport"],
+            dependencies: ["CartStorage", "CartTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

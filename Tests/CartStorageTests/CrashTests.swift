@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import CartStorageTestSupport
+import CartTestSupport
 @testable import CartStorage
 
 /// Real processes killed with SIGKILL while writing: every acknowledged batch must survive, and

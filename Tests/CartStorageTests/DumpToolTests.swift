@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import CartStorageTestSupport
+import CartTestSupport
 @testable import CartStorage
 
 /// `cartstore-dump` run as a user would: a real process on a directory the engine wrote.

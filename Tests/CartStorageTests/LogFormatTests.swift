@@ -1,5 +1,5 @@
 import Testing
-import CartStorageTestSupport
+import CartTestSupport
 @testable import CartStorage
 
 @Suite("WAL framing")

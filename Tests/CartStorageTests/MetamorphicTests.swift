@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import CartStorageTestSupport
+import CartTestSupport
 @testable import CartStorage
 
 /// Model-based randomized test of the engine (Pebble's metamorphic tests are the model): from a

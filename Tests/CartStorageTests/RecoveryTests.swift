@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import CartStorageTestSupport
+import CartTestSupport
 @testable import CartStorage
 
 @Suite("Recovery and corruption")

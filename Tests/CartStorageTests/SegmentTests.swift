@@ -1,5 +1,5 @@
 import Testing
-import CartStorageTestSupport
+import CartTestSupport
 @testable import CartStorage
 
 @Suite("Segments, blocks and bloom filters")

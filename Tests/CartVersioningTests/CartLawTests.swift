@@ -1,3 +1,4 @@
+import CartTestSupport
 import Testing
 @testable import CartVersioning
 

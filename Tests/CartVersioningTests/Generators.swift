@@ -1,3 +1,4 @@
+import CartTestSupport
 @testable import CartVersioning
 
 /// Random values and random (but valid) histories for the property tests.

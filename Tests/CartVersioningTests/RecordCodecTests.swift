@@ -1,3 +1,4 @@
+import CartTestSupport
 import Foundation
 import Testing
 @testable import CartVersioning

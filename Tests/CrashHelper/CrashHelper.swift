@@ -1,5 +1,5 @@
 import CartStorage
-import CartStorageTestSupport
+import CartTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -13,6 +13,26 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
+    /// Uniform in `0..<bound` (bound > 0).
+    public mutating func below(_ bound: Int) -> Int {
+        Int(next(upperBound: UInt64(bound)))
+    }
+
+    /// True with probability `percent`/100.
+    public mutating func chance(_ percent: Int) -> Bool {
+        below(100) < percent
+    }
+
+    /// A random element (the collection must not be empty).
+    public mutating func pick<C: RandomAccessCollection>(_ collection: C) -> C.Element where C.Index == Int {
+        collection[collection.startIndex + below(collection.count)]
+    }
+
+    /// `count` random bytes.
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+
     /// A seed from `CARTSTORE_SEED` if set, else `fallback`.
     public static func seed(default fallback: UInt64) -> UInt64 {
         if let s = getenv("CARTSTORE_SEED"), let v = UInt64(String(cString: s)) { return v }
