@@ -168,6 +168,28 @@ struct EngineTests {
         #expect(e.liveSegments() == changes.first?.added)
         try e.close()
     }
+
+    /// With more segments than `maxOpenFiles`, reads still see everything and the engine holds
+    /// at most `maxOpenFiles` segments (descriptor + index + filter) open.
+    @Test func openSegmentsAreBoundedByMaxOpenFiles() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        var o = Self.smallOptions()
+        o.maxOpenFiles = 3
+        o.compactionEnabled = false
+        let e = try StorageEngine.open(dir.path, options: o)
+        for round in 0..<10 {
+            for i in 0..<50 { try e.put("r\(round)-\(i)".bytes, "v\(round)-\(i)".bytes) }
+            try e.flush()
+        }
+        #expect(e.liveSegments().count == 10)
+        for round in 0..<10 {
+            for i in stride(from: 0, to: 50, by: 7) { #expect(try e.get("r\(round)-\(i)".bytes) == "v\(round)-\(i)".bytes) }
+        }
+        #expect(try e.scan().collect().count == 500)
+        #expect(e.stats().openFiles <= 3)
+        try e.close()
+    }
 }
 
 final class LockedBox<T>: @unchecked Sendable {

@@ -46,7 +46,7 @@ struct Recovery {
         try deleteOrphans(names, state: state, keepManifest: oldManifest)
 
         let cache = options.blockCacheBytes > 0 ? BlockCache(capacityBytes: options.blockCacheBytes) : nil
-        let files = FileCache(capacity: options.maxOpenFiles)
+        let tables = TableCache(directory: directory, capacity: options.maxOpenFiles, blocks: cache)
         var recovered: [SegmentMeta] = []
         var mem = Memtable()
         var sequence = state.lastSequence
@@ -79,14 +79,14 @@ struct Recovery {
         var levels: [[SegmentHandle]] = Array(repeating: [], count: Levels.count)
         for (l, metas) in manifest.state.levels.enumerated() {
             for meta in metas {
-                let handle = SegmentHandle.open(meta, directory: directory, cache: cache, files: files)
-                if case let .failure(e) = handle.reader {
+                let handle = SegmentHandle(meta: meta, tables: tables)
+                if let e = handle.verifyOpens() {
                     logger.error("segment \(FileNames.segment(meta.fileNumber)) cannot be opened; reads in its key range will fail: \(e)")
                 }
                 levels[l].append(handle)
             }
         }
-        return StorageEngine(directory: directory, options: options, directoryLock: dirLock, cache: cache, files: files,
+        return StorageEngine(directory: directory, options: options, directoryLock: dirLock, cache: cache, tables: tables,
                              mem: Memtable(), wal: LogWriter(file: walFile, number: walNumber),
                              manifest: manifest, version: Version(levels: levels), lastSequence: sequence)
     }

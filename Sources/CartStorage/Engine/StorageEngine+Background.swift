@@ -51,7 +51,9 @@ extension StorageEngine {
             var added: [SegmentHandle] = []
             if let meta {
                 edit.addedSegments = [meta]
-                added = [SegmentHandle.open(meta, directory: directory, cache: cache, files: files)]
+                let handle = SegmentHandle(meta: meta, tables: tables)
+                if let e = handle.verifyOpens() { logger.error("flushed segment \(FileNames.segment(meta.fileNumber)) does not open: \(e)") }
+                added = [handle]
             }
             try manifest.append(edit)
             install(adding: added, removing: [])

@@ -34,7 +34,7 @@ extension StorageEngine {
             logger.error("trivial move of \(FileNames.segment(meta.fileNumber)) failed: \(error)")
             return
         }
-        install(adding: [SegmentHandle(meta: meta, reader: h.reader)], removing: [meta.fileNumber])
+        install(adding: [SegmentHandle(meta: meta, tables: tables)], removing: [meta.fileNumber])
         statistics.compactionCount += 1
         notify(SegmentChange(reason: .compaction, added: [meta.info], removed: [h.meta.info]))
     }
@@ -67,9 +67,10 @@ extension StorageEngine {
             logger.error("installing compaction L\(plan.level)→L\(plan.outputLevel) failed: \(error)")
             return
         }
-        let added = outputs.map { SegmentHandle.open($0, directory: directory, cache: cache, files: files) }
+        let added = outputs.map { SegmentHandle(meta: $0, tables: tables) }
+        for h in added { if let e = h.verifyOpens() { logger.error("compaction output \(FileNames.segment(h.meta.fileNumber)) does not open: \(e)") } }
         // Inputs are unlinked when the last version, scan or compaction holding them lets go.
-        for h in plan.inputs { h.markObsolete(directory: directory, cache: cache, files: files) }
+        for h in plan.inputs { h.markObsolete() }
         install(adding: added, removing: Set(plan.inputs.map(\.meta.fileNumber)))
         let readBytes = plan.inputs.reduce(UInt64(0)) { $0 + $1.meta.fileSize }
         let writtenBytes = outputs.reduce(UInt64(0)) { $0 + $1.fileSize }
@@ -84,12 +85,7 @@ extension StorageEngine {
     /// pending memtable flush run first, so a long compaction never stalls writers for long.
     private func mergeInputs(_ plan: CompactionPlan, version: Version) throws(StorageError) -> [SegmentMeta] {
         var children: [any InternalIterator] = []
-        for h in plan.inputs {
-            switch h.reader {
-            case let .success(r): children.append(r.makeIterator())
-            case let .failure(e): throw e
-            }
-        }
+        for h in plan.inputs { children.append(try h.reader().makeIterator()) }
         let merged = MergingIterator(children)
         try merged.seekToFirst()
         var outputs: [SegmentMeta] = []

@@ -20,8 +20,8 @@ public final class StorageEngine: @unchecked Sendable {
     let logger: Logger
     let lock = ConditionLock()
     let cache: BlockCache?
-    /// Bounds the segment files held open (`StorageOptions.maxOpenFiles`).
-    let files: FileCache
+    /// Bounds the segments held open (`StorageOptions.maxOpenFiles`).
+    let tables: TableCache
     private let directoryLock: DirectoryLock
 
     // Guarded by `lock`.
@@ -45,14 +45,14 @@ public final class StorageEngine: @unchecked Sendable {
     var compactPointers: [[UInt8]] = Array(repeating: [], count: Levels.count)
     var background: BackgroundThread?
 
-    init(directory: String, options: StorageOptions, directoryLock: DirectoryLock, cache: BlockCache?, files: FileCache,
+    init(directory: String, options: StorageOptions, directoryLock: DirectoryLock, cache: BlockCache?, tables: TableCache,
          mem: Memtable, wal: LogWriter, manifest: Manifest, version: Version, lastSequence: UInt64) {
         self.directory = directory
         self.options = options
         self.logger = options.logger
         self.directoryLock = directoryLock
         self.cache = cache
-        self.files = files
+        self.tables = tables
         self.mem = mem
         self.wal = wal
         self.manifest = manifest
@@ -181,7 +181,7 @@ public final class StorageEngine: @unchecked Sendable {
                 s.cacheBytes = c.usedBytes
             }
             s.memtableBytes = mem.approximateBytes + (imm?.approximateBytes ?? 0)
-            s.openFiles = files.openCount
+            s.openFiles = tables.openCount
             s.lastSequence = lastSequence
             return s
         }
@@ -251,7 +251,7 @@ public struct StorageStatistics: Sendable, CustomStringConvertible {
     public var cacheMisses: UInt64 = 0
     public var cacheBytes: Int = 0
     public var memtableBytes: Int = 0
-    /// Segment files currently held open (bounded by `maxOpenFiles`).
+    /// Segments currently held open, each with its index and filter (bounded by `maxOpenFiles`).
     public var openFiles: Int = 0
     public var lastSequence: UInt64 = 0
 

@@ -56,7 +56,9 @@ public struct StorageOptions: Sendable {
     /// A manifest larger than this is rewritten as one snapshot edit (RocksDB's
     /// `max_manifest_file_size`), keeping replay at open short.
     public var manifestRolloverBytes: Int = 4 * 1024 * 1024
-    /// Most segment files held open at once (least recently used ones are closed).
+    /// Most segments held open at once, each with a descriptor, its index block and its bloom
+    /// filter in memory (least recently used ones are closed): with `blockBytes` 16 KiB and 10
+    /// bloom bits per key that is about 1% of a segment's size.
     public var maxOpenFiles: Int = 1000
     /// Create the directory if it does not exist.
     public var createIfMissing: Bool = true

@@ -1,53 +1,55 @@
 import Synchronization
 
-/// A live segment with its reader, or the error that prevented opening it (a corrupt footer or
-/// index). Reads that need a failed segment report that error; every other key is served.
+/// A live segment: its manifest metadata and access to its reader through the engine's
+/// `TableCache`, which bounds how many readers (descriptors, index blocks, bloom filters) are
+/// held open. A segment that cannot be opened because its footer or index is corrupt keeps
+/// that error: reads that need it report it; every other key is served.
 ///
 /// Lifetime: versions, iterators and compactions hold handles. A compaction that replaces a
 /// segment marks its handle obsolete; the file is unlinked when the last holder lets go, so a
 /// scan that started before the compaction keeps reading it (LevelDB's live-version rule).
 final class SegmentHandle: @unchecked Sendable {
     let meta: SegmentMeta
-    let reader: Result<SegmentReader, StorageError>
+    private let tables: TableCache
+    /// A corruption found when opening: permanent for this handle.
+    private let failure = Mutex<StorageError?>(nil)
+    private let obsolete = Mutex(false)
 
-    private struct Obsolete {
-        let path: String
-        let cache: BlockCache?
-        let files: FileCache?
-    }
-    private let obsolete = Mutex<Obsolete?>(nil)
-
-    /// The file is deleted (and its cached blocks and descriptor dropped) on release.
-    func markObsolete(directory: String, cache: BlockCache?, files: FileCache?) {
-        obsolete.withLock { $0 = Obsolete(path: directory + "/" + FileNames.segment(meta.fileNumber), cache: cache, files: files) }
-    }
-
-    deinit {
-        guard let o = obsolete.withLock({ $0 }) else { return }
-        try? FileSystem.remove(o.path)
-        o.cache?.evict(fileNumber: meta.fileNumber)
-        o.files?.evict(meta.fileNumber)
-    }
-
-    init(meta: SegmentMeta, reader: Result<SegmentReader, StorageError>) {
+    init(meta: SegmentMeta, tables: TableCache) {
         self.meta = meta
-        self.reader = reader
+        self.tables = tables
     }
 
-    /// Opens the live segment `meta` in `directory`; a failure is kept, not thrown.
-    static func open(_ meta: SegmentMeta, directory: String, cache: BlockCache?, files: FileCache?) -> SegmentHandle {
-        let path = directory + "/" + FileNames.segment(meta.fileNumber)
-        return SegmentHandle(meta: meta, reader: Result { () throws(StorageError) in
-            try SegmentReader.open(path: path, fileNumber: meta.fileNumber, cache: cache, files: files)
-        })
+    /// The reader, from the table cache (opened and verified on a miss).
+    func reader() throws(StorageError) -> SegmentReader {
+        if let e = failure.withLock({ $0 }) { throw e }
+        do {
+            return try tables.reader(meta.fileNumber)
+        } catch {
+            if error.isCorruption { failure.withLock { $0 = error } }
+            throw error
+        }
+    }
+
+    /// Opens the reader now, so that a corrupt footer or index is found (and logged by the
+    /// caller) at open or install time rather than by the first read.
+    func verifyOpens() -> StorageError? {
+        do { _ = try reader(); return nil } catch { return error }
     }
 
     func get(_ userKey: ArraySlice<UInt8>, snapshot: UInt64) throws(StorageError) -> Memtable.Lookup {
         guard meta.contains(userKey) else { return .notFound }
-        switch reader {
-        case let .success(r): return try r.get(userKey, snapshot: snapshot)
-        case let .failure(e): throw e
-        }
+        return try reader().get(userKey, snapshot: snapshot)
+    }
+
+    /// The file is deleted (and its reader and cached blocks dropped) on release.
+    func markObsolete() { obsolete.withLock { $0 = true } }
+
+    deinit {
+        guard obsolete.withLock({ $0 }) else { return }
+        tables.evict(meta.fileNumber)
+        tables.blocks?.evict(fileNumber: meta.fileNumber)
+        try? FileSystem.remove(tables.directory + "/" + FileNames.segment(meta.fileNumber))
     }
 }
 
@@ -90,12 +92,7 @@ final class Version: @unchecked Sendable {
     /// Iterators for a merged scan, newest first: one per L0 segment, one per deeper level.
     func iterators() throws(StorageError) -> [any InternalIterator] {
         var out: [any InternalIterator] = []
-        for handle in levels[0] {
-            switch handle.reader {
-            case let .success(r): out.append(r.makeIterator())
-            case let .failure(e): throw e
-            }
-        }
+        for handle in levels[0] { out.append(try handle.reader().makeIterator()) }
         for level in levels.dropFirst() where !level.isEmpty { out.append(LevelIterator(level)) }
         return out
     }

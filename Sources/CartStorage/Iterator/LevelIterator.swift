@@ -17,10 +17,7 @@ final class LevelIterator: InternalIterator {
     private func open(_ i: Int) throws(StorageError) {
         index = i
         guard i < segments.count else { current = nil; return }
-        switch segments[i].reader {
-        case let .success(r): current = r.makeIterator()
-        case let .failure(e): throw e
-        }
+        current = try segments[i].reader().makeIterator()
     }
 
     /// Moves to the first entry of the following segments while the current one is exhausted.

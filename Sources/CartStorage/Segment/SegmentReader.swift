@@ -11,9 +11,7 @@ final class SegmentReader: @unchecked Sendable {
     let fileNumber: UInt64
     let fileSize: Int
     let properties: SegmentProperties
-    /// Held open only when no `FileCache` bounds open files (the dump tool, unit tests).
-    private let ownFile: PosixFile?
-    private let files: FileCache?
+    private let file: PosixFile
     private let index: Block
     private let filter: [UInt8]
     let cache: BlockCache?
@@ -25,12 +23,11 @@ final class SegmentReader: @unchecked Sendable {
         var formatVersion: UInt32
     }
 
-    private init(path: String, fileNumber: UInt64, file: PosixFile, files: FileCache?, index: Block, filter: [UInt8],
+    private init(path: String, fileNumber: UInt64, file: PosixFile, index: Block, filter: [UInt8],
                  properties: SegmentProperties, cache: BlockCache?) {
         self.path = path
         self.fileNumber = fileNumber
-        self.ownFile = files == nil ? file : nil
-        self.files = files
+        self.file = file
         self.fileSize = file.size
         self.index = index
         self.filter = filter
@@ -38,22 +35,16 @@ final class SegmentReader: @unchecked Sendable {
         self.cache = cache
     }
 
-    /// Opens and verifies the segment. With `files`, its descriptor is borrowed from that cache
-    /// on each read instead of being held open.
-    static func open(path: String, fileNumber: UInt64, cache: BlockCache? = nil, files: FileCache? = nil) throws(StorageError) -> SegmentReader {
-        let file = try Self.openFile(path, fileNumber, files)
+    /// Opens and verifies the segment; the reader holds its descriptor until released.
+    static func open(path: String, fileNumber: UInt64, cache: BlockCache? = nil) throws(StorageError) -> SegmentReader {
+        let file = try PosixFile.openForReading(path)
         let footer = try readFooter(file)
         let index = try readBlock(file, footer.index)
         let filter = try readBlockContents(file, footer.filter)
         let meta = try readBlockContents(file, footer.meta)
         let properties = try SegmentProperties.decode(meta, file: path, offset: Int(footer.meta.offset))
-        return SegmentReader(path: path, fileNumber: fileNumber, file: file, files: files, index: index, filter: filter,
+        return SegmentReader(path: path, fileNumber: fileNumber, file: file, index: index, filter: filter,
                              properties: properties, cache: cache)
-    }
-
-    private static func openFile(_ path: String, _ number: UInt64, _ files: FileCache?) throws(StorageError) -> PosixFile {
-        if let files { return try files.file(number, path: path) }
-        return try PosixFile.openForReading(path)
     }
 
     static func readFooter(_ file: PosixFile) throws(StorageError) -> Footer {
@@ -120,8 +111,6 @@ final class SegmentReader: @unchecked Sendable {
     /// A data block, from the cache when present.
     func dataBlock(_ h: BlockHandle) throws(StorageError) -> Block {
         if let cache, let b = cache.get(fileNumber: fileNumber, offset: h.offset) { return b }
-        let file: PosixFile
-        if let ownFile { file = ownFile } else { file = try Self.openFile(path, fileNumber, files) }
         let b = try Self.readBlock(file, h)
         cache?.insert(fileNumber: fileNumber, offset: h.offset, block: b, charge: b.contents.count)
         return b

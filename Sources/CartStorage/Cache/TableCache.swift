@@ -1,0 +1,54 @@
+import Synchronization
+
+/// Bounds the segments held open: each open `SegmentReader` holds a file descriptor plus its
+/// index block and bloom filter in memory, so at most `capacity` of them are kept (least
+/// recently used ones are dropped) and memory stays bounded by configuration, not data size
+/// (LevelDB's table cache, sized by `StorageOptions.maxOpenFiles`).
+///
+/// Ownership: a reader closes its descriptor when the last reference goes away, so a read or
+/// scan in progress keeps its reader (and file) even if the cache drops it meanwhile.
+/// Thread safety: all methods may be called from any thread.
+final class TableCache: @unchecked Sendable {
+    struct State {
+        var readers: [UInt64: (reader: SegmentReader, used: UInt64)] = [:]
+        var tick: UInt64 = 0
+        var opens: UInt64 = 0
+    }
+
+    let capacity: Int
+    let directory: String
+    let blocks: BlockCache?
+    private let state = Mutex(State())
+
+    init(directory: String, capacity: Int, blocks: BlockCache?) {
+        self.directory = directory
+        self.capacity = max(1, capacity)
+        self.blocks = blocks
+    }
+
+    /// The reader of segment `number`, opening (and verifying) it on a miss.
+    func reader(_ number: UInt64) throws(StorageError) -> SegmentReader {
+        if let r = state.withLock({ s -> SegmentReader? in
+            s.tick += 1
+            guard let e = s.readers[number] else { return nil }
+            s.readers[number] = (e.reader, s.tick)
+            return e.reader
+        }) { return r }
+        let opened = try SegmentReader.open(path: directory + "/" + FileNames.segment(number), fileNumber: number, cache: blocks)
+        return state.withLock { s in
+            if let e = s.readers[number] { return e.reader } // another thread opened it first
+            if s.readers.count >= capacity, let victim = s.readers.min(by: { $0.value.used < $1.value.used })?.key {
+                s.readers[victim] = nil
+            }
+            s.tick += 1
+            s.opens += 1
+            s.readers[number] = (opened, s.tick)
+            return opened
+        }
+    }
+
+    /// Forgets a deleted segment.
+    func evict(_ number: UInt64) { _ = state.withLock { $0.readers.removeValue(forKey: number) } }
+
+    var openCount: Int { state.withLock { $0.readers.count } }
+}
