@@ -108,7 +108,15 @@ struct MetamorphicTests {
                 let (a, b) = lo <= hi ? (lo, hi) : (hi, lo)
                 let limit = Int(r.next() % 50) + 1
                 log.append("scan [\(a), \(b)) limit \(limit)")
-                let got = try engine.scan(from: a.bytes, to: b.bytes).collect(limit: limit)
+                var got: [(key: [UInt8], value: [UInt8])] = []
+                if r.next() % 2 == 0 {
+                    got = try engine.scan(from: a.bytes, to: b.bytes).collect(limit: limit)
+                } else {
+                    try engine.scan(from: a.bytes, to: b.bytes).forEach { k, v in
+                        got.append((Array(k), Array(v)))
+                        return got.count < limit
+                    }
+                }
                 let want = model.keys.filter { $0 >= a && $0 < b }.sorted().prefix(limit)
                 let gotKeys = got.map { String(decoding: $0.key, as: UTF8.self) }
                 if gotKeys != Array(want) || zip(got, want).contains(where: { $0.value != model[$1] }) {

@@ -9,8 +9,12 @@ public final class StorageIterator {
     private let merged: MergingIterator
     private let snapshot: UInt64
     private let end: [UInt8]?
-    private var lastUserKey: [UInt8]? = nil
+    /// The user key of the entry last visited (a reused buffer) and whether there is one.
+    private var lastUserKey: [UInt8] = []
+    private var hasLast = false
     private var started = false
+    /// True while `merged` rests on the entry last returned; the next advance steps off it.
+    private var positioned = false
     private let start: [UInt8]?
     /// Keeps the engine state the iterator reads alive.
     private let pinned: AnyObject
@@ -23,9 +27,9 @@ public final class StorageIterator {
         self.pinned = pinned
     }
 
-    /// The next (key, value), or nil at the end of the range. Throws if a block on the way is
-    /// corrupt (file and offset in the error).
-    public func nextEntry() throws(StorageError) -> (key: [UInt8], value: [UInt8])? {
+    /// Moves `merged` to the next visible entry (newest version ≤ snapshot, not deleted,
+    /// inside the range) without copying it. False at the end of the range.
+    private func advance() throws(StorageError) -> Bool {
         if !started {
             started = true
             if let start {
@@ -33,26 +37,46 @@ public final class StorageIterator {
             } else {
                 try merged.seekToFirst()
             }
+        } else if positioned {
+            positioned = false
+            try merged.next()
         }
         while merged.isValid {
             let k = merged.key
             let uk = InternalKey.userKey(k[...])
-            if let end, compareBytes(uk, end[...]) >= 0 { return nil }
+            if let end, compareBytes(uk, end[...]) >= 0 { return false }
             let trailer = InternalKey.trailer(k[...])
-            let seq = trailer >> 8
-            if seq > snapshot || (lastUserKey.map { $0[...] == uk } ?? false) {
+            if trailer >> 8 > snapshot || (hasLast && lastUserKey[...] == uk) {
                 try merged.next()
                 continue
             }
-            let userKey = Array(uk)
-            lastUserKey = userKey // shares storage with the returned key: one allocation
-            let isDelete = UInt8(truncatingIfNeeded: trailer) == ValueKind.deletion.rawValue
-            let value = isDelete ? [] : Array(merged.value)
-            try merged.next()
-            if isDelete { continue }
-            return (userKey, value)
+            lastUserKey.removeAll(keepingCapacity: true)
+            lastUserKey.append(contentsOf: uk)
+            hasLast = true
+            if UInt8(truncatingIfNeeded: trailer) == ValueKind.deletion.rawValue {
+                try merged.next()
+                continue
+            }
+            positioned = true
+            return true
         }
-        return nil
+        return false
+    }
+
+    /// The next (key, value), or nil at the end of the range. Throws if a block on the way is
+    /// corrupt (file and offset in the error).
+    public func nextEntry() throws(StorageError) -> (key: [UInt8], value: [UInt8])? {
+        guard try advance() else { return nil }
+        return (lastUserKey, Array(merged.value))
+    }
+
+    /// Visits the remaining entries in order without copying them: `body` gets slices that are
+    /// valid only during the call, and returns false to stop. The fast path for long scans
+    /// (handoff, anti-entropy, benchmarks).
+    public func forEach(_ body: (_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) -> Bool) throws(StorageError) {
+        while try advance() {
+            if !body(lastUserKey[...], merged.value) { return }
+        }
     }
 
     /// Reads up to `limit` entries.
