@@ -132,6 +132,7 @@ struct EngineCommand: ParsableCommand {
         case .overwrite: return writes ?? num
         case .fillsync: return writes ?? max(1, num / 1000)
         case .readrandom, .readmissing, .readseq, .seekrandom: return reads ?? num
+        case .compact: return 1
         }
     }
 
@@ -151,7 +152,7 @@ struct EngineCommand: ParsableCommand {
 
         var extra: [String] = []
         if workload.reportsFound { extra.append("found \(total.found)/\(total.ops)") }
-        if workload.isWrite {
+        if workload.isWrite || workload == .compact {
             let s = engine.stats()
             extra.append("wamp " + Format.fixed(s.writeAmplification, 2))
             extra.append("disk " + Format.megabytes(try SystemProbe.bytesOnDisk(db)))

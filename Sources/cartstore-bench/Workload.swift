@@ -17,13 +17,16 @@ enum Workload: String, CaseIterable, Sendable {
     case readseq
     /// `reads` scans positioned at a random existing key, each reading one entry.
     case seekrandom
+    /// One full compaction (`StorageEngine.compactAll`), like db_bench's `compact`; reports the
+    /// space on disk afterwards.
+    case compact
 
     static let defaultList = "fillseq,fillrandom,overwrite,readrandom,readmissing,readseq,seekrandom"
 
     var isWrite: Bool {
         switch self {
         case .fillseq, .fillrandom, .overwrite, .fillsync: return true
-        case .readrandom, .readmissing, .readseq, .seekrandom: return false
+        case .readrandom, .readmissing, .readseq, .seekrandom, .compact: return false
         }
     }
 

@@ -32,6 +32,11 @@ struct WorkloadContext: Sendable {
             case .readrandom, .readmissing: try read(t, &stats)
             case .readseq: try readSequential(t, &stats)
             case .seekrandom: try seek(t, &stats)
+            case .compact:
+                guard t == 0 else { break }
+                let start = monotonicNanoseconds()
+                try engine.compactAll()
+                stats.recordOp(since: start)
             }
         } catch {
             stats.error = error

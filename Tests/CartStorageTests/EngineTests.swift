@@ -190,6 +190,31 @@ struct EngineTests {
         #expect(e.stats().openFiles <= 3)
         try e.close()
     }
+
+    /// A full compaction leaves one version per live key in a single level, no tombstones,
+    /// and every read unchanged.
+    @Test func compactAllLeavesOneLevelOfLiveData() throws {
+        let dir = TestDirectory()
+        defer { dir.remove() }
+        var o = Self.smallOptions(memtable: 8 * 1024)
+        o.levelBaseBytes = 64 * 1024
+        o.targetSegmentBytes = 16 * 1024
+        o.levelSizeMultiplier = 2
+        let e = try StorageEngine.open(dir.path, options: o)
+        for round in 0..<6 {
+            for i in 0..<300 { try e.put("k\(format6(i))".bytes, "v\(round)-\(i)-\(String(repeating: "x", count: 40))".bytes) }
+            for i in stride(from: round, to: 300, by: 7) { try e.delete("k\(format6(i))".bytes) }
+        }
+        let before = try e.scan().collect()
+        try e.compactAll()
+        let segments = e.liveSegments()
+        #expect(Set(segments.map(\.level)).count == 1, "levels after compactAll: \(segments.map(\.level))")
+        #expect(segments.reduce(0) { $0 + $1.entryCount } == UInt64(before.count))
+        let after = try e.scan().collect()
+        #expect(after.map(\.key) == before.map(\.key))
+        #expect(after.map(\.value) == before.map(\.value))
+        try e.close()
+    }
 }
 
 final class LockedBox<T>: @unchecked Sendable {

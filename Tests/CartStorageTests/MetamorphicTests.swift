@@ -127,9 +127,14 @@ struct MetamorphicTests {
                 log.append("flush")
                 try engine.flush()
             case 960..<975:
-                log.append("compact (wait for background work)")
-                try engine.flush()
-                try engine.waitForBackgroundWork()
+                if r.next() % 2 == 0 {
+                    log.append("compact (wait for background work)")
+                    try engine.flush()
+                    try engine.waitForBackgroundWork()
+                } else {
+                    log.append("compactAll")
+                    try engine.compactAll()
+                }
             case 975..<990:
                 log.append("close/reopen")
                 try engine.close()

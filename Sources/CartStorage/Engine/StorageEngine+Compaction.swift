@@ -9,15 +9,38 @@ extension StorageEngine {
     /// Runs one compaction if one is due (lock held; released during I/O). Returns whether it
     /// did any work.
     func compactIfNeeded() -> Bool {
-        guard options.compactionEnabled, backgroundError == nil,
+        guard backgroundError == nil else { return false }
+        if let manual = nextManualPlan() {
+            run(manual, allowTrivialMove: false) // rewrite, so that tombstones reaching the bottom are dropped
+            return true
+        }
+        guard options.compactionEnabled,
               let plan = CompactionPlan.pick(version, options: options, pointers: compactPointers) else { return false }
-        if plan.isTrivialMove {
+        run(plan)
+        return true
+    }
+
+    /// The next step of a requested full compaction, or nil once it is done (lock held).
+    private func nextManualPlan() -> CompactionPlan? {
+        while let m = manualCompaction {
+            if m.level >= m.bottom {
+                manualCompaction = nil
+                lock.broadcast()
+                return nil
+            }
+            if let plan = CompactionPlan.plan(version, level: m.level, pointer: []) { return plan }
+            manualCompaction = (m.level + 1, m.bottom)
+        }
+        return nil
+    }
+
+    private func run(_ plan: CompactionPlan, allowTrivialMove: Bool = true) {
+        if plan.isTrivialMove && allowTrivialMove {
             trivialMove(plan)
         } else {
             runCompaction(plan)
         }
         if let last = plan.upper.last { compactPointers[plan.level] = Array(last.meta.largestUserKey) }
-        return true
     }
 
     private func trivialMove(_ plan: CompactionPlan) {

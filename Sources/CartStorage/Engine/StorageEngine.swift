@@ -41,6 +41,9 @@ public final class StorageEngine: @unchecked Sendable {
     var walDirty = false
     var statistics = StorageStatistics()
     var listeners: [@Sendable (SegmentChange) -> Void] = []
+    /// A full compaction requested by `compactAll`: levels above `bottom` are pushed down one
+    /// at a time, starting at `level`.
+    var manualCompaction: (level: Int, bottom: Int)?
     /// Per level, the largest user key of the last compaction there (round-robin picking).
     var compactPointers: [[UInt8]] = Array(repeating: [], count: Levels.count)
     var background: BackgroundThread?
@@ -115,6 +118,22 @@ public final class StorageEngine: @unchecked Sendable {
             lock.wait()
         }
         if let e = backgroundError { throw .backgroundFailure(e.description) }
+    }
+
+    /// Flushes the memtable and merges everything down into the deepest non-empty level (at
+    /// least L1), like RocksDB's `CompactRange` over the whole key space: afterwards no older
+    /// version or droppable tombstone is left on disk. Runs on the background thread; this call
+    /// waits for it. Writes go on meanwhile.
+    public func compactAll() throws(StorageError) {
+        try flush()
+        lock.lock()
+        defer { lock.unlock() }
+        let deepest = version.levels.lastIndex { !$0.isEmpty } ?? 0
+        manualCompaction = (0, max(1, deepest))
+        lock.signalBackground()
+        while manualCompaction != nil && backgroundError == nil && !closed { lock.wait() }
+        if let e = backgroundError { throw .backgroundFailure(e.description) }
+        if closed { throw .closed }
     }
 
     // MARK: - Reads
