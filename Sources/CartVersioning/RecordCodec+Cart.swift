@@ -66,18 +66,8 @@ extension RecordCodec {
         var previousSKU: [UInt8]?
         for _ in 0..<itemCount {
             let skuOffset = reader.offset
-            let sku = try reader.string("SKU", maxBytes: limits.skuBytesMax)
-            let skuBytes = Array(sku.utf8)
-            if skuBytes.isEmpty {
-                throw RecordCodecError(.invalidValue, offset: skuOffset, expected: "a non-empty SKU")
-            }
-            if let previousSKU, !previousSKU.lexicographicallyPrecedes(skuBytes) {
-                throw RecordCodecError(.nonCanonical, offset: skuOffset, expected: "SKUs strictly ascending by UTF-8 bytes")
-            }
-            previousSKU = skuBytes
-            guard items[sku] == nil else {
-                throw RecordCodecError(.nonCanonical, offset: skuOffset, expected: "SKUs distinct as Unicode strings")
-            }
+            let sku = try decodeOrderedKey(&reader, "SKU", maxBytes: limits.skuBytesMax,
+                                           previous: &previousSKU) { items[$0] != nil }
             let item = try decodeItem(&reader, table: table, context: context, limits: limits)
             guard !item.isEmpty else {
                 throw RecordCodecError(.invalidValue, offset: skuOffset, expected: "an item with at least one entry")
@@ -117,25 +107,36 @@ extension RecordCodec {
         return item
     }
 
+    /// Reads a map key in canonical form: a non-empty string (`what`, at most `maxBytes`) that
+    /// sorts strictly after `previous` by UTF-8 bytes and, as a Unicode string, differs from
+    /// every key read before (`isDuplicate`). Updates `previous`.
+    private static func decodeOrderedKey(_ reader: inout ByteReader, _ what: String, maxBytes: Int,
+                                         previous: inout [UInt8]?,
+                                         isDuplicate: (String) -> Bool) throws(RecordCodecError) -> String {
+        let offset = reader.offset
+        let key = try reader.string(what, maxBytes: maxBytes)
+        let bytes = Array(key.utf8)
+        if bytes.isEmpty {
+            throw RecordCodecError(.invalidValue, offset: offset, expected: "a non-empty \(what)")
+        }
+        if let previous, !previous.lexicographicallyPrecedes(bytes) {
+            throw RecordCodecError(.nonCanonical, offset: offset, expected: "\(what)s strictly ascending by UTF-8 bytes")
+        }
+        previous = bytes
+        guard !isDuplicate(key) else {
+            throw RecordCodecError(.nonCanonical, offset: offset, expected: "\(what)s distinct as Unicode strings")
+        }
+        return key
+    }
+
     private static func decodeMetadata(_ reader: inout ByteReader,
                                        limits: VersioningLimits) throws(RecordCodecError) -> ItemMetadata {
         let count = try reader.count("metadata pair count", max: limits.metadataEntriesMax, minimumElementBytes: 3)
         var pairs: [String: String] = [:]
         var previousKey: [UInt8]?
         for _ in 0..<count {
-            let keyOffset = reader.offset
-            let key = try reader.string("metadata key", maxBytes: limits.metadataKeyBytesMax)
-            let keyBytes = Array(key.utf8)
-            if keyBytes.isEmpty {
-                throw RecordCodecError(.invalidValue, offset: keyOffset, expected: "a non-empty metadata key")
-            }
-            if let previousKey, !previousKey.lexicographicallyPrecedes(keyBytes) {
-                throw RecordCodecError(.nonCanonical, offset: keyOffset, expected: "metadata keys strictly ascending by UTF-8 bytes")
-            }
-            previousKey = keyBytes
-            guard pairs[key] == nil else {
-                throw RecordCodecError(.nonCanonical, offset: keyOffset, expected: "metadata keys distinct as Unicode strings")
-            }
+            let key = try decodeOrderedKey(&reader, "metadata key", maxBytes: limits.metadataKeyBytesMax,
+                                           previous: &previousKey) { pairs[$0] != nil }
             pairs[key] = try reader.string("metadata value", maxBytes: limits.metadataValueBytesMax)
         }
         return ItemMetadata(pairs: pairs)
