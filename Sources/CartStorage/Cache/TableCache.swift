@@ -12,7 +12,6 @@ final class TableCache: @unchecked Sendable {
     struct State {
         var readers: [UInt64: (reader: SegmentReader, used: UInt64)] = [:]
         var tick: UInt64 = 0
-        var opens: UInt64 = 0
     }
 
     let capacity: Int
@@ -41,7 +40,6 @@ final class TableCache: @unchecked Sendable {
                 s.readers[victim] = nil
             }
             s.tick += 1
-            s.opens += 1
             s.readers[number] = (opened, s.tick)
             return opened
         }

@@ -61,8 +61,6 @@ final class Version: @unchecked Sendable {
 
     init(levels: [[SegmentHandle]]) { self.levels = levels }
 
-    static let empty = Version(levels: Array(repeating: [], count: Levels.count))
-
     var allSegments: [SegmentHandle] { levels.flatMap { $0 } }
 
     func get(_ userKey: ArraySlice<UInt8>, snapshot: UInt64) throws(StorageError) -> Memtable.Lookup {

@@ -179,12 +179,4 @@ final class Memtable: @unchecked Sendable {
             return (key, Array(s.value(n)))
         }
     }
-
-    /// Moves to the next node and returns it with its entry, under one lock acquisition.
-    func advance(_ n: Int32) -> (node: Int32, key: [UInt8], value: [UInt8])? {
-        let next = n < 0 ? first() : self.next(n)
-        guard next >= 0 else { return nil }
-        let e = entry(next)
-        return (next, e.key, e.value)
-    }
 }

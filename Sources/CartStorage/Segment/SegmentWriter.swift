@@ -30,7 +30,6 @@ final class SegmentWriter {
     var path: String { file.path }
     /// Bytes written so far plus the open block.
     var estimatedSize: Int { Int(offset) + block.estimatedSize }
-    var entryCount: UInt64 { properties.entryCount }
 
     /// Adds one entry; `key` is an encoded internal key larger than every key added before.
     func add(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) throws(StorageError) {
