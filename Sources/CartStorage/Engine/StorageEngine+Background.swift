@@ -103,11 +103,9 @@ extension StorageEngine {
                 try writer.add(key: it.key[...], value: it.value)
                 it.next()
             }
-            let p = try writer.finish()
+            let meta = try writer.finish(level: 0, fileNumber: number)
             try FileSystem.syncDirectory(directory)
-            return SegmentMeta(level: 0, fileNumber: number, fileSize: writer.fileSize, entryCount: p.entryCount,
-                               sequenceSmallest: p.sequenceSmallest, sequenceLargest: p.sequenceLargest,
-                               smallestKey: p.smallestKey, largestKey: p.largestKey)
+            return meta
         } catch {
             writer.abandon()
             throw error

@@ -135,7 +135,7 @@ extension StorageEngine {
                     continue
                 }
                 if let w = writer, w.estimatedSize >= options.targetSegmentBytes {
-                    outputs.append(try finishOutput(w, number: writerNumber, level: plan.outputLevel))
+                    outputs.append(try w.finish(level: plan.outputLevel, fileNumber: writerNumber))
                     writer = nil
                 }
                 if writer == nil {
@@ -146,7 +146,7 @@ extension StorageEngine {
                 try merged.next()
             }
             if let w = writer {
-                outputs.append(try finishOutput(w, number: writerNumber, level: plan.outputLevel))
+                outputs.append(try w.finish(level: plan.outputLevel, fileNumber: writerNumber))
                 writer = nil
             }
             if !outputs.isEmpty { try FileSystem.syncDirectory(directory) }
@@ -156,13 +156,6 @@ extension StorageEngine {
             for m in outputs { try? FileSystem.remove(path(FileNames.segment(m.fileNumber))) }
             throw error
         }
-    }
-
-    private func finishOutput(_ w: SegmentWriter, number: UInt64, level: Int) throws(StorageError) -> SegmentMeta {
-        let p = try w.finish()
-        return SegmentMeta(level: level, fileNumber: number, fileSize: w.fileSize, entryCount: p.entryCount,
-                           sequenceSmallest: p.sequenceSmallest, sequenceLargest: p.sequenceLargest,
-                           smallestKey: p.smallestKey, largestKey: p.largestKey)
     }
 
     /// Flushes a waiting immutable memtable in the middle of a compaction (LevelDB does the same).

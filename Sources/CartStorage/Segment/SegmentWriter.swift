@@ -111,6 +111,14 @@ final class SegmentWriter {
         return properties
     }
 
+    /// `finish`, then the manifest's record of the new segment `fileNumber` at `level`.
+    func finish(level: Int, fileNumber: UInt64) throws(StorageError) -> SegmentMeta {
+        let p = try finish()
+        return SegmentMeta(level: level, fileNumber: fileNumber, fileSize: fileSize, entryCount: p.entryCount,
+                           sequenceSmallest: p.sequenceSmallest, sequenceLargest: p.sequenceLargest,
+                           smallestKey: p.smallestKey, largestKey: p.largestKey)
+    }
+
     /// Closes and deletes an unfinished file (an aborted flush or compaction).
     func abandon() {
         try? file.close()
