@@ -2,13 +2,22 @@
 //
 // Same workloads, key/value generation, random generator (SplitMix64, same seeds), thread split
 // and result line as Sources/cartstore-bench (keep the two in step):
-//   NAME : OPS ops/s MB MB/s p50 X p99 X p99.9 X max X us [found F/N] [wamp W] [disk D MB]
+//   NAME : OPS ops/s MB MB/s p50 X p99 X p99.9 X max X us [found F/N] [wamp W] [disk D MB] [writer N puts]
 //
-// Build: g++ -O2 -std=c++17 -o leveldb_bench leveldb_bench.cc -lleveldb -lpthread
+// readwhilewriting: --threads reader threads split --reads (default --num) gets of random existing
+// keys exactly as readrandom does (same seeds and split), plus ONE extra writer thread (seed
+// seed_base + threads) that puts random keys in 0..<num with WriteOptions.sync = true (whatever
+// --sync says) from the start line until every reader has finished. The result line covers the
+// readers only (ops/s over the readers' elapsed time, their get latencies, found), followed by
+// "writer N puts" (puts the writer completed).
+//
+// Build: g++ -O2 -std=c++17 -Wall -Wextra -o leveldb_bench leveldb_bench.cc -lleveldb -lpthread
 // Usage: leveldb_bench --benchmarks=fillrandom,overwrite --num=1000000 [--key-size=24]
 //        [--value-size=256] [--threads=1] [--sync=none|always] [--compression=none|snappy]
-//        [--cache-size=BYTES] [--memtable-size=BYTES] [--bloom-bits=10] [--db=DIR]
-//        [--use-existing] [--reads=N] [--writes=N] [--seed=1] [--stats]
+//        [--cache-size=BYTES] [--memtable-size=BYTES] [--block-size=4096] [--bloom-bits=10]
+//        [--db=DIR] [--use-existing] [--reads=N] [--writes=N] [--seed=1] [--stats]
+// Workloads: fillseq fillrandom overwrite fillsync readrandom readmissing readseq seekrandom
+//            readwhilewriting
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
@@ -56,7 +65,7 @@ uint64_t NowNanos() {
 }
 
 struct Flags {
-  std::string benchmarks = "fillseq,fillrandom,overwrite,readrandom,readmissing,readseq,seekrandom";
+  std::string benchmarks = "fillseq,fillrandom,overwrite,readrandom,readmissing,readseq,seekrandom";  // + readwhilewriting
   int64_t num = 1000000;
   int64_t reads = -1;
   int64_t writes = -1;
@@ -285,7 +294,10 @@ class Bench {
 
   void RunWorkload(const std::string& name, int index) {
     bool is_write = name == "fillseq" || name == "fillrandom" || name == "overwrite" || name == "fillsync";
-    bool known = is_write || name == "readrandom" || name == "readmissing" || name == "readseq" || name == "seekrandom";
+    // readwhilewriting: readers as in readrandom plus one synchronous writer (see the top of the file).
+    const bool rww = name == "readwhilewriting";
+    const bool random_reads = name == "readrandom" || name == "readmissing" || rww;
+    bool known = is_write || random_reads || name == "readseq" || name == "seekrandom";
     if (!known) Die("unknown workload " + name);
     bool wants_fresh = name == "fillseq" || name == "fillrandom" || name == "fillsync";
     if (wants_fresh && !flags_.use_existing && !fresh_) {
@@ -341,7 +353,7 @@ class Bench {
           if (!s.ok()) { st.error = s.ToString(); return; }
           st.bytes += (int64_t)key.size() + value_size;
         }
-      } else if (name == "readrandom" || name == "readmissing") {
+      } else if (random_reads) {
         auto range = Share(ops, t, threads);
         std::string value;
         for (int64_t i = range.first; i < range.second; i++) {
@@ -387,13 +399,52 @@ class Bench {
       }
     };
 
+    // readwhilewriting's writer: thread index `threads`, puts until every reader has finished
+    // (a reader that stops on an error counts as finished too).
+    std::atomic<int> readers_done{0};
+    int64_t writer_puts = 0, writer_bytes = 0;
+    std::string writer_error;
+    auto writer = [&]() {
+      SplitMix64 rng(seed_base + (uint64_t)threads);
+      std::string key = keys_.MakeBuffer();
+      size_t value_pos = 0;
+      const int value_size = flags_.value_size;
+      leveldb::WriteOptions sync_wo;
+      sync_wo.sync = true;
+      ready++;
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      while (readers_done.load(std::memory_order_acquire) < threads) {
+        keys_.Fill(&key, rng.Uniform((uint64_t)num));
+        if (value_pos + (size_t)value_size > values_.size()) value_pos = 0;
+        leveldb::Slice value(values_.data() + value_pos, (size_t)value_size);
+        value_pos += (size_t)value_size;
+        leveldb::Status s = db_->Put(sync_wo, key, value);
+        if (!s.ok()) { writer_error = s.ToString(); return; }
+        writer_puts++;
+        writer_bytes += (int64_t)key.size() + value_size;
+      }
+    };
+
     std::vector<std::thread> pool;
-    for (int t = 0; t < threads; t++) pool.emplace_back(body, t);
-    while (ready.load() < threads) std::this_thread::yield();
+    for (int t = 0; t < threads; t++) {
+      pool.emplace_back([&body, &readers_done, t]() {
+        body(t);
+        readers_done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    std::thread writer_thread;
+    if (rww) writer_thread = std::thread(writer);
+    while (ready.load() < threads + (rww ? 1 : 0)) std::this_thread::yield();
     uint64_t start = NowNanos();
     go.store(true, std::memory_order_release);
     for (auto& th : pool) th.join();
+    // The clock stops when the last reader has finished, not when the writer's last put returns.
     uint64_t elapsed = std::max<uint64_t>(NowNanos() - start, 1);
+    if (rww) {
+      writer_thread.join();
+      if (!writer_error.empty()) Die(name + " writer: " + writer_error);
+      user_bytes_ += writer_bytes;
+    }
 
     std::vector<uint64_t> all;
     int64_t total_ops = 0, bytes = 0, found = 0;
@@ -417,7 +468,7 @@ class Bench {
     std::snprintf(buf, sizeof buf, "%s : %10.0f ops/s %7.1f MB/s  p50 %.2f p99 %.2f p99.9 %.2f max %.2f us", line.c_str(),
                   total_ops / seconds, bytes / 1048576.0 / seconds, pct(50), pct(99), pct(99.9), all.empty() ? 0.0 : all.back() / 1000.0);
     std::string out = buf;
-    if (name == "readrandom" || name == "readmissing" || name == "seekrandom") {
+    if (random_reads || name == "seekrandom") {
       out += " found " + std::to_string(found) + "/" + std::to_string(total_ops);
     }
     if (is_write) {
@@ -425,6 +476,7 @@ class Bench {
       double wamp = user_bytes_ > 0 ? LevelDBWrittenMB(db_) * 1048576.0 / (double)user_bytes_ : 0;
       out += " wamp " + Fixed(wamp, 2) + " disk " + Fixed(BytesOnDisk(flags_.db) / 1048576.0, 1) + " MB";
     }
+    if (rww) out += " writer " + std::to_string(writer_puts) + " puts";
     std::printf("%s\n", out.c_str());
     if (flags_.stats) {
       std::string s;
