@@ -31,7 +31,7 @@ struct DumpToolTests {
         #expect(dump.output.contains("CARTSEG1"))
         #expect(dump.output.contains("entries"))
 
-        let reader = try SegmentReader.open(path: dir.file(segName), fileNumber: first.fileNumber)
+        let reader = try SegmentReader.open(fileSystem: PosixFileSystem(), path: dir.file(segName), fileNumber: first.fileNumber)
         let victim = try reader.dataBlockHandles()[2].handle
         FileSurgery.flip(dir.file(segName), at: Int(victim.offset) + 7)
         let broken = try Self.run(["verify", dir.path])

@@ -74,7 +74,7 @@ struct RecoveryTests {
         defer { dir.remove() }
         let (first, _) = try Self.twoSegments(dir)
         let path = dir.file(FileNames.segment(first.fileNumber))
-        let reader = try SegmentReader.open(path: path, fileNumber: first.fileNumber)
+        let reader = try SegmentReader.open(fileSystem: PosixFileSystem(), path: path, fileNumber: first.fileNumber)
         let blocks = try reader.dataBlockHandles()
         let victim = blocks[3]
         FileSurgery.flip(path, at: Int(victim.handle.offset) + 10)
@@ -111,7 +111,7 @@ struct RecoveryTests {
         if region == "footer" {
             offset = size - 20 // inside the footer's handles/version
         } else {
-            let file = try PosixFile.openForReading(path)
+            let file = try PosixFileSystem().openForReading(path)
             let footer = try SegmentReader.readFooter(file)
             offset = Int(footer.index.offset) + 3
         }

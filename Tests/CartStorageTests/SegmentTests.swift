@@ -50,7 +50,7 @@ struct SegmentTests {
         var options = SegmentWriter.Options()
         options.blockSize = 1024
         options.zlibLevel = zlib
-        let w = try SegmentWriter(path: dir.file("000001.seg"), options: options)
+        let w = try SegmentWriter(fileSystem: PosixFileSystem(), path: dir.file("000001.seg"), options: options)
         var entries: [([UInt8], [UInt8])] = []
         for i in 0..<3000 {
             // Two versions of every third key, a tombstone for every tenth.
@@ -62,7 +62,7 @@ struct SegmentTests {
         for (k, v) in entries { try w.add(key: k[...], value: v[...]) }
         let props = try w.finish()
         #expect(props.entryCount == UInt64(entries.count))
-        let r = try SegmentReader.open(path: dir.file("000001.seg"), fileNumber: 1)
+        let r = try SegmentReader.open(fileSystem: PosixFileSystem(), path: dir.file("000001.seg"), fileNumber: 1)
         #expect(r.properties == props)
         for i in stride(from: 0, to: 3000, by: 13) {
             let key = Array("user:\(format6(i))".utf8)[...]

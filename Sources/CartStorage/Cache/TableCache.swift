@@ -8,24 +8,25 @@ import Synchronization
 /// Ownership: a reader closes its descriptor when the last reference goes away, so a read or
 /// scan in progress keeps its reader (and file) even if the cache drops it meanwhile.
 /// Thread safety: all methods may be called from any thread.
-final class TableCache: @unchecked Sendable {
+final class TableCache: Sendable {
     struct State {
         var readers: [UInt64: (reader: SegmentReader, used: UInt64)] = [:]
         var tick: UInt64 = 0
     }
 
     let capacity: Int
-    let directory: String
+    let directory: DataDirectory
     let blocks: BlockCache?
     private let state = Mutex(State())
 
-    init(directory: String, capacity: Int, blocks: BlockCache?) {
+    init(directory: DataDirectory, capacity: Int, blocks: BlockCache?) {
         self.directory = directory
         self.capacity = max(1, capacity)
         self.blocks = blocks
     }
 
-    /// The reader of segment `number`, opening (and verifying) it on a miss.
+    /// The reader of segment `number`, opening (and verifying) it on a miss. After the engine
+    /// closed, a miss reports `.closed`: another engine may own the directory by then.
     func reader(_ number: UInt64) throws(StorageError) -> SegmentReader {
         if let r = state.withLock({ s -> SegmentReader? in
             s.tick += 1
@@ -33,7 +34,16 @@ final class TableCache: @unchecked Sendable {
             s.readers[number] = (e.reader, s.tick)
             return e.reader
         }) { return r }
-        let opened = try SegmentReader.open(path: directory + "/" + FileNames.segment(number), fileNumber: number, cache: blocks)
+        if directory.isClosed { throw .closed }
+        let opened: SegmentReader
+        do {
+            opened = try SegmentReader.open(fileSystem: directory.fileSystem, path: directory.file(FileNames.segment(number)),
+                                            fileNumber: number, cache: blocks)
+        } catch {
+            // A file a live `SegmentFile` names is never deleted while the engine is open.
+            if directory.isClosed { throw .closed }
+            throw error
+        }
         return state.withLock { s in
             if let e = s.readers[number] { return e.reader } // another thread opened it first
             if s.readers.count >= capacity, let victim = s.readers.min(by: { $0.value.used < $1.value.used })?.key {
@@ -47,6 +57,9 @@ final class TableCache: @unchecked Sendable {
 
     /// Forgets a deleted segment.
     func evict(_ number: UInt64) { _ = state.withLock { $0.readers.removeValue(forKey: number) } }
+
+    /// Drops every open reader (at close).
+    func evictAll() { state.withLock { $0.readers = [:] } }
 
     var openCount: Int { state.withLock { $0.readers.count } }
 }

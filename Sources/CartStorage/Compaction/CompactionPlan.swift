@@ -4,12 +4,12 @@
 struct CompactionPlan {
     let level: Int
     /// Segments of `level`.
-    let upper: [SegmentHandle]
+    let upper: [SegmentFile]
     /// Overlapping segments of `level + 1`.
-    let lower: [SegmentHandle]
+    let lower: [SegmentFile]
 
     var outputLevel: Int { level + 1 }
-    var inputs: [SegmentHandle] { upper + lower }
+    var inputs: [SegmentFile] { upper + lower }
     var isTrivialMove: Bool { level > 0 && upper.count == 1 && lower.isEmpty }
 
     /// Chooses the most urgent compaction of `version`, or nil if every level is within its
@@ -24,7 +24,7 @@ struct CompactionPlan {
             if level == 0 {
                 score = Double(version.levels[0].count) / Double(options.level0CompactionTrigger)
             } else {
-                let bytes = version.levels[level].reduce(0.0) { $0 + Double($1.meta.fileSize) }
+                let bytes = version.levels[level].reduce(0.0) { $0 + Double($1.size) }
                 score = bytes / options.levelMaxBytes(level)
             }
             if score >= bestScore {
@@ -41,20 +41,22 @@ struct CompactionPlan {
     static func plan(_ version: Version, level: Int, pointer: [UInt8]) -> CompactionPlan? {
         let segments = version.levels[level]
         guard !segments.isEmpty else { return nil }
-        let upper: [SegmentHandle]
-        if level == 0 {
-            upper = segments
-        } else {
-            let next = segments.first { compareBytes($0.meta.largestUserKey, pointer[...]) > 0 } ?? segments[0]
-            upper = [next]
-        }
-        var lo = upper[0].meta.smallestUserKey, hi = upper[0].meta.largestUserKey
-        for h in upper.dropFirst() {
-            if compareBytes(h.meta.smallestUserKey, lo) < 0 { lo = h.meta.smallestUserKey }
-            if compareBytes(h.meta.largestUserKey, hi) > 0 { hi = h.meta.largestUserKey }
+        if level == 0 { return plan(version, level: 0, upper: segments) }
+        let next = segments.first { compareBytes($0.largestUserKey, pointer[...]) > 0 } ?? segments[0]
+        return plan(version, level: level, upper: [next])
+    }
+
+    /// The compaction of `upper` (segments of `level`; for L0, the oldest ones) into the next
+    /// level, with every overlapping segment there.
+    static func plan(_ version: Version, level: Int, upper: [SegmentFile]) -> CompactionPlan {
+        precondition(!upper.isEmpty && level + 1 < Levels.count, "a compaction needs input above the last level")
+        var lo = upper[0].smallestUserKey, hi = upper[0].largestUserKey
+        for f in upper.dropFirst() {
+            if compareBytes(f.smallestUserKey, lo) < 0 { lo = f.smallestUserKey }
+            if compareBytes(f.largestUserKey, hi) > 0 { hi = f.largestUserKey }
         }
         let lower = version.levels[level + 1].filter {
-            compareBytes($0.meta.largestUserKey, lo) >= 0 && compareBytes($0.meta.smallestUserKey, hi) <= 0
+            compareBytes($0.largestUserKey, lo) >= 0 && compareBytes($0.smallestUserKey, hi) <= 0
         }
         return CompactionPlan(level: level, upper: upper, lower: lower)
     }

@@ -22,6 +22,18 @@ public struct StorageOptions: Sendable {
         }
     }
 
+    /// Who runs flushes and compactions.
+    public enum BackgroundMode: Sendable, Equatable {
+        /// A dedicated background thread (the default).
+        case thread
+        /// No thread: flushes and compactions run only when the driver calls
+        /// `StorageEngine.runBackgroundWork`, or inline on the calling thread when a write,
+        /// `flush`, `compactAll` or `waitForBackgroundWork` needs them to make progress. With one
+        /// calling thread the engine's file operations are then deterministic (the cluster
+        /// simulator and the fault tests schedule background work as events).
+        case manual
+    }
+
     /// How data blocks are stored.
     public enum Compression: Sendable, Equatable {
         case none
@@ -62,6 +74,10 @@ public struct StorageOptions: Sendable {
     public var maxOpenFiles: Int = 1000
     /// Create the directory if it does not exist.
     public var createIfMissing: Bool = true
+    /// Every file operation goes through this (tests and the simulator pass a
+    /// `MemoryFileSystem` or a `FaultInjectingFileSystem`).
+    public var fileSystem: any FileSystem = PosixFileSystem()
+    public var backgroundMode: BackgroundMode = .thread
     public var logger: Logger = Logger(label: "cartstore.storage")
 
     public init() {}

@@ -37,6 +37,24 @@ enum InternalKey {
         decodeFixed64(encoded, at: encoded.endIndex - trailerSize)
     }
 
+    /// A short rendering for error messages: the user key in hex, `@sequence`, and the kind.
+    static func describe(_ encoded: ArraySlice<UInt8>) -> String {
+        guard encoded.count >= trailerSize else { return "0x" + hex(encoded) + " (no trailer)" }
+        let t = trailer(encoded)
+        return "0x" + hex(userKey(encoded)) + "@\(t >> 8)/\(t & 0xff)"
+    }
+
+    static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(2 * bytes.count)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Total order on encoded internal keys (both must be at least 8 bytes long).
     @inline(__always)
     static func compare(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int {

@@ -49,25 +49,27 @@ public struct DirectoryVerifier: Sendable {
     }
 
     public let directory: String
+    public let fileSystem: any FileSystem
 
-    public init(directory: String) {
+    public init(directory: String, fileSystem: any FileSystem = PosixFileSystem()) {
         self.directory = directory
+        self.fileSystem = fileSystem
     }
 
     private func path(_ name: String) -> String { directory + "/" + name }
 
     /// Verifies the directory. Throws only if it cannot be listed (missing, not a directory).
     public func run() throws(StorageError) -> Report {
-        guard FileSystem.isDirectory(directory) else {
-            throw .io(operation: "open data directory", path: directory, errno: FileSystem.exists(directory) ? ENOTDIR : ENOENT)
+        guard fileSystem.isDirectory(directory) else {
+            throw .io(operation: "open data directory", path: directory, errno: fileSystem.fileExists(directory) ? ENOTDIR : ENOENT)
         }
-        let names = try FileSystem.listDirectory(directory)
+        let names = try fileSystem.listDirectory(directory)
         var results: [FileResult] = []
         let live: (segments: [SegmentMeta], wals: [UInt64])
         var unknownReason: String? = nil
         var verified: Set<String> = []
         do throws(StorageError) {
-            let manifest = try ManifestInspector.inspect(directory: directory)
+            let manifest = try ManifestInspector.inspect(directory: directory, fileSystem: fileSystem)
             results.append(FileResult(name: FileNames.current, status: .ok, summary: "names \(manifest.manifestName)",
                                       problems: [], problemsOmitted: 0, notes: []))
             results.append(manifestResult(manifest))
@@ -145,7 +147,7 @@ public struct DirectoryVerifier: Sendable {
     private func verifySegment(_ name: String, meta: SegmentMeta?) -> FileResult {
         let level = meta.map { "L\($0.level), " } ?? ""
         let inspector: SegmentInspector
-        do throws(StorageError) { inspector = try SegmentInspector(path: path(name)) } catch let e { return missingOrUnreadable(name, e) }
+        do throws(StorageError) { inspector = try SegmentInspector(path: path(name), fileSystem: fileSystem) } catch let e { return missingOrUnreadable(name, e) }
         let v = inspector.verify(name: name, expected: meta)
         let summary = "\(level)\(v.dataBlockCount) data blocks, \(v.entryCount) entries, \(inspector.fileSize) bytes"
         return FileResult(name: name, status: v.isHealthy ? .ok : .corrupt, summary: summary,
@@ -158,7 +160,7 @@ public struct DirectoryVerifier: Sendable {
         var sequences: (first: UInt64, last: UInt64)? = nil
         let outcome: LogInspector.Outcome
         do throws(StorageError) {
-            outcome = try LogInspector.scan(path: path(name), name: name, tailPolicy: newest ? .anyDamage : .strict) { record in
+            outcome = try LogInspector.scan(path: path(name), name: name, tailPolicy: newest ? .anyDamage : .strict, fileSystem: fileSystem) { record in
                 do throws(StorageError) {
                     let b = try LogInspector.decodeBatch(record, file: name)
                     if let s = sequences, b.count > 0, b.firstSequence <= s.last {
@@ -220,8 +222,8 @@ public struct DirectoryVerifier: Sendable {
     /// A live file found missing may have been deleted by the engine since the manifest was read
     /// (a flush retires its WAL): if a fresh read of the manifest no longer names it, skip it.
     private func recheckMissing(_ results: [FileResult]) -> [FileResult] {
-        let missing = Set(results.filter { $0.status == .corrupt && !FileSystem.exists(path($0.name)) }.map(\.name))
-        guard !missing.isEmpty, let fresh = try? ManifestInspector.inspect(directory: directory) else { return results }
+        let missing = Set(results.filter { $0.status == .corrupt && !fileSystem.fileExists(path($0.name)) }.map(\.name))
+        guard !missing.isEmpty, let fresh = try? ManifestInspector.inspect(directory: directory, fileSystem: fileSystem) else { return results }
         let stillLive = Set(fresh.state.wals.map(FileNames.wal) + fresh.state.levels.flatMap { $0.map { FileNames.segment($0.fileNumber) } })
         return results.map { r in
             guard missing.contains(r.name), !stillLive.contains(r.name), Self.isSegmentOrWAL(r.name) else { return r }

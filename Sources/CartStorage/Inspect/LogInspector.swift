@@ -53,8 +53,9 @@ public enum LogInspector {
     /// Reads `path` and calls `body` with each readable record in file order. `name` labels
     /// problems (default: `path`). Throws only if the file cannot be read.
     public static func scan(path: String, name: String? = nil, tailPolicy: TailPolicy,
+                            fileSystem: any FileSystem = PosixFileSystem(),
                             _ body: (Record) -> Void) throws(StorageError) -> Outcome {
-        let bytes = try FileSystem.readWholeFile(path)
+        let bytes = try fileSystem.readWholeFile(path)
         return scan(bytes: bytes, path: path, name: name ?? path, tailPolicy: tailPolicy, body)
     }
 

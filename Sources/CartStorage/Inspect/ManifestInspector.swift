@@ -81,22 +81,23 @@ public enum ManifestInspector {
     /// Reads `CURRENT` and the manifest it names. Throws if `CURRENT` is missing, unreadable or
     /// does not name a manifest, or if the manifest cannot be read; damage inside the manifest
     /// is reported in `problems`.
-    public static func inspect(directory: String) throws(StorageError) -> Report {
-        let number = try readCurrent(directory: directory)
-        return try inspect(directory: directory, number: number)
+    public static func inspect(directory: String, fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) -> Report {
+        let number = try readCurrent(directory: directory, fileSystem: fileSystem)
+        return try inspect(directory: directory, number: number, fileSystem: fileSystem)
     }
 
     /// Reads one manifest file given by its path (its directory's `CURRENT` is not consulted).
-    public static func inspect(manifestPath path: String) throws(StorageError) -> Report {
+    public static func inspect(manifestPath path: String, fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) -> Report {
         let name = baseName(path)
         guard case let .manifest(number)? = FileNames.parse(name) else {
             throw .invalidArgument("\(path) is not named MANIFEST-NNNNNN")
         }
         let directory = path.count > name.count ? String(path.dropLast(name.count + 1)) : "."
-        return try inspect(directory: directory, number: number, name: name)
+        return try inspect(directory: directory, number: number, name: name, fileSystem: fileSystem)
     }
 
-    private static func inspect(directory: String, number: UInt64, name: String? = nil) throws(StorageError) -> Report {
+    private static func inspect(directory: String, number: UInt64, name: String? = nil,
+                                fileSystem: any FileSystem) throws(StorageError) -> Report {
         let name = name ?? FileNames.manifest(number)
         let path = directory + "/" + name
         var problems = ProblemCollector(file: name)
@@ -107,7 +108,7 @@ public enum ManifestInspector {
         /// Edits that contradict the state so far: reported only if no damage precedes them
         /// (after a lost record they are its consequence, not news).
         var contradictions: [InspectionProblem] = []
-        let outcome = try LogInspector.scan(path: path, name: name, tailPolicy: .truncatedOnly) { record in
+        let outcome = try LogInspector.scan(path: path, name: name, tailPolicy: .truncatedOnly, fileSystem: fileSystem) { record in
             guard !refused else { return }
             let edit: VersionEdit
             do throws(StorageError) { edit = try VersionEdit.decode(record.payload, file: path, offset: record.offset) } catch let e {
@@ -152,10 +153,10 @@ public enum ManifestInspector {
     }
 
     /// The manifest number `CURRENT` names (its content must be `MANIFEST-NNNNNN\n`).
-    public static func readCurrent(directory: String) throws(StorageError) -> UInt64 {
+    public static func readCurrent(directory: String, fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) -> UInt64 {
         let path = directory + "/" + FileNames.current
-        let file = try PosixFile.openForReading(path)
-        defer { try? file.close() }
+        let file = try fileSystem.openForReading(path)
+        defer { file.close() }
         guard file.size <= currentBytesMax else {
             throw .corruption(file: path, offset: 0, reason: "CURRENT holds \(file.size) bytes; expected one manifest name and a newline")
         }

@@ -108,12 +108,12 @@ public final class SegmentInspector {
 
     public let path: String
     public let fileSize: Int
-    let file: PosixFile
+    let file: any ReadableFile
 
     /// Opens `path` read-only. Throws `.io` if it cannot be opened.
-    public init(path: String) throws(StorageError) {
+    public init(path: String, fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) {
         self.path = path
-        file = try PosixFile.openForReading(path)
+        file = try fileSystem.openForReading(path)
         fileSize = file.size
     }
 

@@ -1,14 +1,15 @@
 /// Iterates one sorted, non-overlapping level (L1+) as a single stream: it opens one segment
 /// iterator at a time and moves to the next segment when the current one is exhausted, so a
-/// merged scan has one child per level instead of one per segment.
+/// merged scan has one child per level instead of one per segment. It holds the level's
+/// `SegmentFile`s, so the files it has yet to open stay on disk until it is done.
 ///
 /// Not thread-safe: one iterator belongs to one thread at a time.
 final class LevelIterator: InternalIterator {
-    private let segments: [SegmentHandle]
+    private let segments: [SegmentFile]
     private var index = 0
     private var current: SegmentIterator?
 
-    init(_ segments: [SegmentHandle]) { self.segments = segments }
+    init(_ segments: [SegmentFile]) { self.segments = segments }
 
     var isValid: Bool { current?.isValid ?? false }
     var key: [UInt8] { current?.key ?? [] }
@@ -39,7 +40,7 @@ final class LevelIterator: InternalIterator {
         var lo = 0, hi = segments.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if InternalKey.compare(segments[mid].meta.largestKey[...], target) < 0 { lo = mid + 1 } else { hi = mid }
+            if InternalKey.compare(segments[mid].largestKey[...], target) < 0 { lo = mid + 1 } else { hi = mid }
         }
         try open(lo)
         try current?.seek(target)

@@ -2,7 +2,8 @@
 /// sequence ≤ the snapshot, skipping deleted keys, within `[start, end)`.
 ///
 /// The iterator pins the memtables and segments it reads (by reference), so flushes and
-/// compactions that happen meanwhile do not change what it returns.
+/// compactions that happen meanwhile do not change what it returns. Once the engine's `close()`
+/// has begun, every call fails with `.closed` (another engine may own the directory by then).
 ///
 /// Not thread-safe: use it from one thread at a time.
 public final class StorageIterator {
@@ -18,18 +19,22 @@ public final class StorageIterator {
     private let start: [UInt8]?
     /// Keeps the engine state the iterator reads alive.
     private let pinned: AnyObject
+    /// Tells whether the engine is closed.
+    private let directory: DataDirectory
 
-    init(merged: MergingIterator, snapshot: UInt64, start: [UInt8]?, end: [UInt8]?, pinned: AnyObject) {
+    init(merged: MergingIterator, snapshot: UInt64, start: [UInt8]?, end: [UInt8]?, pinned: AnyObject, directory: DataDirectory) {
         self.merged = merged
         self.snapshot = snapshot
         self.start = start
         self.end = end
         self.pinned = pinned
+        self.directory = directory
     }
 
     /// Moves `merged` to the next visible entry (newest version ≤ snapshot, not deleted,
     /// inside the range) without copying it. False at the end of the range.
     private func advance() throws(StorageError) -> Bool {
+        if directory.isClosed { throw .closed }
         if !started {
             started = true
             if let start {

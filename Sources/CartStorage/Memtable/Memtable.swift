@@ -8,6 +8,9 @@ import Synchronization
 /// only ever added (a delete adds a tombstone), so an iterator positioned on a node stays valid
 /// while writes go on; a reader filters by its snapshot sequence.
 ///
+/// Invariant, checked on every insert: sequence numbers strictly increase, so each
+/// (key, sequence) is unique.
+///
 /// Thread safety: every method may be called from any thread; a `Mutex` guards the arrays.
 /// The engine inserts from one writer at a time.
 final class Memtable: @unchecked Sendable {
@@ -118,6 +121,9 @@ final class Memtable: @unchecked Sendable {
 
     private static func insert(_ s: inout Storage, sequence: UInt64, kind: ValueKind, key: ArraySlice<UInt8>,
                                value: ArraySlice<UInt8>, prev: UnsafeMutableBufferPointer<Int32>) {
+        // Sequences only grow (the write leader hands them out in order; replay checks its
+        // records), so no (key, sequence) is ever inserted twice.
+        precondition(sequence > s.sequenceLargest, "memtable insert of sequence \(sequence) after \(s.sequenceLargest)")
         let t = InternalKey.packTrailer(sequence: sequence, kind: kind)
         _ = key.withUnsafeBytes { k in s.seek(k, t, prev: prev.baseAddress) }
         let h = s.randomHeight()

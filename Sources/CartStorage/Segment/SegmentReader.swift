@@ -6,12 +6,12 @@
 /// checked against their CRC on every read: a damaged block fails only the reads that touch it.
 ///
 /// Thread safety: immutable after `open`; every method may be called from any thread.
-final class SegmentReader: @unchecked Sendable {
+final class SegmentReader: Sendable {
     let path: String
     let fileNumber: UInt64
     let fileSize: Int
     let properties: SegmentProperties
-    private let file: PosixFile
+    private let file: any ReadableFile
     private let index: Block
     private let filter: [UInt8]
     let cache: BlockCache?
@@ -23,7 +23,7 @@ final class SegmentReader: @unchecked Sendable {
         var formatVersion: UInt32
     }
 
-    private init(path: String, fileNumber: UInt64, file: PosixFile, index: Block, filter: [UInt8],
+    private init(path: String, fileNumber: UInt64, file: any ReadableFile, index: Block, filter: [UInt8],
                  properties: SegmentProperties, cache: BlockCache?) {
         self.path = path
         self.fileNumber = fileNumber
@@ -36,8 +36,9 @@ final class SegmentReader: @unchecked Sendable {
     }
 
     /// Opens and verifies the segment; the reader holds its descriptor until released.
-    static func open(path: String, fileNumber: UInt64, cache: BlockCache? = nil) throws(StorageError) -> SegmentReader {
-        let file = try PosixFile.openForReading(path)
+    static func open(fileSystem: any FileSystem, path: String, fileNumber: UInt64,
+                     cache: BlockCache? = nil) throws(StorageError) -> SegmentReader {
+        let file = try fileSystem.openForReading(path)
         let footer = try readFooter(file)
         let index = try readBlock(file, footer.index)
         let filter = try readBlockContents(file, footer.filter)
@@ -47,7 +48,7 @@ final class SegmentReader: @unchecked Sendable {
                              properties: properties, cache: cache)
     }
 
-    static func readFooter(_ file: PosixFile) throws(StorageError) -> Footer {
+    static func readFooter(_ file: any ReadableFile) throws(StorageError) -> Footer {
         let size = file.size
         guard size >= SegmentFormat.footerSize else {
             throw .corruption(file: file.path, offset: 0, reason: "file of \(size) bytes is shorter than the \(SegmentFormat.footerSize)-byte footer")
@@ -77,12 +78,12 @@ final class SegmentReader: @unchecked Sendable {
     }
 
     /// Reads, checks and decompresses one block in the keyed block format (data and index).
-    static func readBlock(_ file: PosixFile, _ h: BlockHandle) throws(StorageError) -> Block {
+    static func readBlock(_ file: any ReadableFile, _ h: BlockHandle) throws(StorageError) -> Block {
         try Block(contents: try readBlockContents(file, h), file: file.path, blockOffset: Int(h.offset))
     }
 
     /// Reads one block's contents (any block kind), checking its CRC and decompressing it.
-    static func readBlockContents(_ file: PosixFile, _ h: BlockHandle) throws(StorageError) -> [UInt8] {
+    static func readBlockContents(_ file: any ReadableFile, _ h: BlockHandle) throws(StorageError) -> [UInt8] {
         let size = Int(h.size), offset = Int(h.offset)
         let raw = try file.read(at: offset, count: size + SegmentFormat.blockTrailerSize)
         let type = raw[size]

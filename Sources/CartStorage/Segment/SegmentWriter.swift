@@ -3,6 +3,9 @@
 /// The file is complete and durable (fdatasync) when `finish` returns; until then it is an
 /// orphan that recovery deletes, because no manifest edit names it.
 ///
+/// Invariant, checked on every `add`: keys arrive in strictly increasing internal-key order (a
+/// merge over damaged input that breaks it is reported as corruption, never written).
+///
 /// Not thread-safe: one flush or compaction job owns it.
 final class SegmentWriter {
     struct Options: Sendable {
@@ -12,18 +15,22 @@ final class SegmentWriter {
         var bloomBitsPerKey: Int = BloomFilter.bitsPerKeyDefault
     }
 
-    let file: PosixFile
+    let file: any WritableFile
+    let fileSystem: any FileSystem
     let options: Options
     private var block = BlockBuilder()
     private var index = BlockBuilder()
     private var bloomHashes: [UInt64] = []
     private var lastUserKey: [UInt8] = []
+    /// The last internal key added (for the order check).
+    private var lastKey: [UInt8] = []
     private(set) var properties = SegmentProperties()
     private var offset: UInt64 = 0
     private var scratch = ByteWriter(capacity: 32 * 1024)
 
-    init(path: String, options: Options) throws(StorageError) {
-        file = try PosixFile.create(path)
+    init(fileSystem: any FileSystem, path: String, options: Options) throws(StorageError) {
+        file = try fileSystem.createFile(path)
+        self.fileSystem = fileSystem
         self.options = options
     }
 
@@ -33,10 +40,18 @@ final class SegmentWriter {
 
     /// Adds one entry; `key` is an encoded internal key larger than every key added before.
     func add(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) throws(StorageError) {
+        guard key.count >= InternalKey.trailerSize else {
+            throw .corruption(file: path, offset: estimatedSize, reason: "segment writer: a \(key.count)-byte key has no trailer")
+        }
         let userKey = InternalKey.userKey(key)
         if properties.entryCount == 0 {
             properties.smallestKey = Array(key)
+        } else if InternalKey.compare(lastKey[...], key) >= 0 {
+            throw .corruption(file: path, offset: estimatedSize,
+                              reason: "segment writer: key \(InternalKey.describe(key)) does not sort after \(InternalKey.describe(lastKey[...])) (input out of order)")
         }
+        lastKey.removeAll(keepingCapacity: true)
+        lastKey.append(contentsOf: key)
         if properties.entryCount == 0 || userKey != lastUserKey[...] {
             bloomHashes.append(Hash64.hash(userKey))
             lastUserKey.removeAll(keepingCapacity: true)
@@ -107,7 +122,7 @@ final class SegmentWriter {
         try file.append(f.bytes)
         offset += UInt64(f.count)
         try file.sync()
-        try file.close()
+        file.close()
         return properties
     }
 
@@ -119,10 +134,11 @@ final class SegmentWriter {
                            smallestKey: p.smallestKey, largestKey: p.largestKey)
     }
 
-    /// Closes and deletes an unfinished file (an aborted flush or compaction).
+    /// Closes and deletes an unfinished file (an aborted flush or compaction: no manifest edit
+    /// names it, so deleting it is safe whatever reached the disk).
     func abandon() {
-        try? file.close()
-        try? FileSystem.remove(file.path)
+        file.close()
+        try? fileSystem.removeFile(file.path)
     }
 
     var fileSize: UInt64 { offset }

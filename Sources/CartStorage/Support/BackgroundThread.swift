@@ -25,10 +25,15 @@ final class BackgroundThread: @unchecked Sendable {
         thread = t
     }
 
-    /// Waits for the thread to finish. Idempotent.
+    /// Waits for the thread to finish. Idempotent. Called from the thread itself (an engine
+    /// released by its own listener), it detaches instead: a thread cannot wait for itself.
     func join() {
         guard let t = thread else { return }
         thread = nil
-        pthread_join(t, nil)
+        if pthread_equal(t, pthread_self()) != 0 {
+            pthread_detach(t)
+        } else {
+            pthread_join(t, nil)
+        }
     }
 }

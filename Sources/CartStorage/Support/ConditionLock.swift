@@ -3,14 +3,20 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A pthread mutex with two condition variables: `wait`/`broadcast` for foreground threads
 /// (the writer queue, stalls, callers of `flush`), and `waitBackground`/`signalBackground` for
 /// the background thread alone, so that the many per-write wake-ups never wake it.
 ///
+/// It records its owner, so that functions documented "lock held" check it (`assertHeld`, a
+/// precondition: one atomic load).
+///
 /// Thread safety: all methods may be called from any thread. The waits must be called with the
 /// lock held. The lock is not recursive.
 final class ConditionLock: @unchecked Sendable {
+    /// The owning thread's id while locked, 0 otherwise.
+    private let owner = Atomic<UInt>(0)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
     private let backgroundCond: UnsafeMutablePointer<pthread_cond_t>
@@ -42,8 +48,26 @@ final class ConditionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inline(__always) func lock() { pthread_mutex_lock(mutex) }
-    @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+    @inline(__always) func lock() {
+        pthread_mutex_lock(mutex)
+        owner.store(Self.currentThread, ordering: .relaxed)
+    }
+
+    @inline(__always) func unlock() {
+        owner.store(0, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+    }
+
+    @inline(__always) static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))) }
+
+    /// True if the calling thread holds the lock.
+    var isHeldByCurrentThread: Bool { owner.load(ordering: .relaxed) == Self.currentThread }
+
+    /// Traps unless the calling thread holds the lock: the check behind "(lock held)" in a
+    /// function's documentation.
+    @inline(__always) func assertHeld(_ function: StaticString = #function) {
+        precondition(isHeldByCurrentThread, "\(function) requires the engine lock")
+    }
 
     @inline(__always)
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
@@ -53,10 +77,18 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Atomically releases the lock and waits for a broadcast; the lock is held again on return.
-    func wait() { pthread_cond_wait(cond, mutex) }
+    func wait() {
+        assertHeld()
+        owner.store(0, ordering: .relaxed)
+        pthread_cond_wait(cond, mutex)
+        owner.store(Self.currentThread, ordering: .relaxed)
+    }
 
     /// The background thread's wait; `timeoutNanoseconds` bounds it when given.
     func waitBackground(timeoutNanoseconds: UInt64? = nil) {
+        assertHeld()
+        owner.store(0, ordering: .relaxed)
+        defer { owner.store(Self.currentThread, ordering: .relaxed) }
         guard let timeoutNanoseconds else {
             pthread_cond_wait(backgroundCond, mutex)
             return

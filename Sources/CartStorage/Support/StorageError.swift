@@ -19,9 +19,10 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// The engine was closed; no further operations are accepted.
     case closed
-    /// A background flush or compaction failed; the engine refuses writes until reopened so that
-    /// no acknowledged write can depend on a failed persist.
-    case backgroundFailure(String)
+    /// `operation` (a WAL append or sync, a flush, a compaction, a manifest write) failed with
+    /// `cause`, possibly after some of its bytes reached the disk. The engine keeps every file,
+    /// refuses writes and still serves reads; reopening the directory decides what survived.
+    indirect case writesStopped(operation: String, cause: StorageError)
 
     public var description: String {
         switch self {
@@ -40,8 +41,8 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid argument: \(message)"
         case .closed:
             return "the storage engine is closed"
-        case let .backgroundFailure(message):
-            return "background work failed, writes are refused until reopen: \(message)"
+        case let .writesStopped(operation, cause):
+            return "writes refused until the engine is reopened: \(operation) failed: \(cause)"
         }
     }
 
@@ -49,8 +50,15 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isCorruption: Bool {
         switch self {
         case .checksumMismatch, .corruption, .unsupportedFormat: return true
+        case let .writesStopped(_, cause): return cause.isCorruption
         default: return false
         }
+    }
+
+    /// The underlying error: the cause of `writesStopped`, else the error itself.
+    public var rootCause: StorageError {
+        if case let .writesStopped(_, cause) = self { return cause.rootCause }
+        return self
     }
 }
 

@@ -1,32 +1,54 @@
+import Synchronization
+
 /// Appends framed records (see `LogFormat`) to a log file: the write-ahead log and the manifest.
 ///
-/// Thread safety: one writer at a time (the engine's write leader, or the manifest owner under
-/// the engine lock). `sync` may race with nothing else on the same writer.
-final class LogWriter: @unchecked Sendable {
-    let file: PosixFile
+/// Thread safety: one writer at a time calls `addRecord` (the engine's write leader, or the
+/// manifest's single writer). `sync` and `close` may come from other threads (the background
+/// thread's interval sync, close): a mutex serializes them, so that the descriptor is never
+/// closed under a sync in progress; a sync after close is a no-op.
+final class LogWriter: Sendable {
+    private let file: any WritableFile
     let number: UInt64
-    /// Offset inside the current block.
-    private var blockOffset: Int
-    private var scratch: [UInt8] = []
+    /// Offset inside the current block and a reused framing buffer (the appender's).
+    private let appendState: Mutex<(blockOffset: Int, scratch: [UInt8])>
+    /// True once closed; held during `sync` and `close`.
+    private let closed = Mutex(false)
 
-    init(file: PosixFile, number: UInt64) {
+    init(file: any WritableFile, number: UInt64) {
         self.file = file
         self.number = number
-        self.blockOffset = file.size % LogFormat.blockSize
+        appendState = Mutex((file.size % LogFormat.blockSize, []))
     }
 
     var path: String { file.path }
     var size: Int { file.size }
 
-    /// Frames `payload` and writes it with a single `write` call. Not durable until `sync`.
+    /// Frames `payload` and writes it with a single `append` call. Not durable until `sync`.
+    /// When it throws, any prefix of the framed record may be in the file.
     func addRecord(_ payload: [UInt8]) throws(StorageError) {
-        scratch.removeAll(keepingCapacity: true)
-        Self.frame(payload[...], blockOffset: &blockOffset, into: &scratch)
-        try file.append(scratch)
+        try appendState.withLock { (s: inout (blockOffset: Int, scratch: [UInt8])) throws(StorageError) in
+            s.scratch.removeAll(keepingCapacity: true)
+            Self.frame(payload[...], blockOffset: &s.blockOffset, into: &s.scratch)
+            try file.append(s.scratch)
+        }
     }
 
-    func sync() throws(StorageError) { try file.sync() }
-    func close() throws(StorageError) { try file.close() }
+    /// Makes every record added so far durable. After `close` it does nothing.
+    func sync() throws(StorageError) {
+        try closed.withLock { (isClosed: inout Bool) throws(StorageError) in
+            if !isClosed { try file.sync() }
+        }
+    }
+
+    /// Closes the file, syncing it first if `sync`. Idempotent.
+    func close(sync: Bool) throws(StorageError) {
+        try closed.withLock { (isClosed: inout Bool) throws(StorageError) in
+            guard !isClosed else { return }
+            isClosed = true
+            defer { file.close() }
+            if sync { try file.sync() }
+        }
+    }
 
     /// Appends the physical fragments of one logical record to `out`, starting at `blockOffset`
     /// within a block, and advances `blockOffset`.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The `LOCK` file of a data directory, held with `flock(LOCK_EX | LOCK_NB)` for as long as an
 /// engine has the directory open. The file's content is the holder's pid in decimal followed by
@@ -10,16 +11,16 @@ import Darwin
 ///
 /// A second open in the same process also fails: flock locks belong to the open file
 /// description, and each open creates a new one.
-final class DirectoryLock: @unchecked Sendable {
+final class PosixDirectoryLock: DirectoryLock {
     let directory: String
-    private var fd: Int32
+    private let descriptor: Atomic<Int32>
 
     private init(directory: String, fd: Int32) {
         self.directory = directory
-        self.fd = fd
+        descriptor = Atomic(fd)
     }
 
-    static func acquire(directory: String) throws(StorageError) -> DirectoryLock {
+    static func acquire(directory: String) throws(StorageError) -> PosixDirectoryLock {
         let path = directory + "/" + FileNames.lock
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
@@ -33,7 +34,7 @@ final class DirectoryLock: @unchecked Sendable {
         let pidLine = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pidLine.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return DirectoryLock(directory: directory, fd: fd)
+        return PosixDirectoryLock(directory: directory, fd: fd)
     }
 
     private static func readPID(_ fd: Int32) -> Int32? {
@@ -44,14 +45,12 @@ final class DirectoryLock: @unchecked Sendable {
         return Int32(digits)
     }
 
-    /// Releases the lock. Idempotent.
     func release() {
+        let fd = descriptor.exchange(-1, ordering: .relaxed)
         guard fd >= 0 else { return }
         _ = flock(fd, LOCK_UN)
         _ = close(fd)
-        fd = -1
     }
 
     deinit { release() }
 }
-
