@@ -135,22 +135,6 @@ struct EngineTests {
         try e.close()
     }
 
-    @Test func concurrentWritersShareSyncs() throws {
-        let dir = TestDirectory()
-        defer { dir.remove() }
-        let e = try StorageEngine.open(dir.path, options: Self.smallOptions(memtable: 1 << 20))
-        let threads = 8, perThread = 200
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            for i in 0..<perThread { try? e.put("t\(t)-\(i)".bytes, "v".bytes) }
-        }
-        let s = e.stats()
-        print("group commit: \(s.writes) writes in \(s.writeGroups) groups, \(s.walSyncs) syncs")
-        #expect(s.writes == UInt64(threads * perThread))
-        #expect(s.walSyncs == s.writeGroups)
-        for t in 0..<threads { #expect(try e.get("t\(t)-\(perThread - 1)".bytes) == "v".bytes) }
-        try e.close()
-    }
-
     @Test func listenerHearsAboutFlushedSegments() throws {
         let dir = TestDirectory()
         defer { dir.remove() }

@@ -89,8 +89,14 @@ extension EngineCore {
     func flush() throws(StorageError) {
         try enqueue(PendingWrite(batch: WriteBatch(), forceFlush: true))
         lock.lock()
-        defer { lock.unlock() }
-        try waitUntil { imm == nil }
+        do {
+            try waitUntil { imm == nil }
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        lock.unlock()
+        directory.deleteScheduled()
     }
 
     func waitForBackgroundWork() throws(StorageError) {
@@ -108,16 +114,27 @@ extension EngineCore {
     func compactAll() throws(StorageError) {
         try flush()
         lock.lock()
-        defer { lock.unlock() }
         // One request at a time: a second caller waits for the first, then runs its own.
-        try waitUntil { manualCompaction == nil }
+        do {
+            try waitUntil { manualCompaction == nil }
+        } catch {
+            lock.unlock()
+            throw error
+        }
         let id = nextManualCompactionID
         nextManualCompactionID += 1
         let deepest = version.levels.lastIndex { !$0.isEmpty } ?? 0
         manualCompaction = ManualCompaction(id: id, level: 0, bottom: max(1, deepest),
                                             pending: Set(version.levels[0].map(\.number)))
         lock.signalBackground()
-        try waitUntil { manualCompaction?.id != id }
+        do {
+            try waitUntil { manualCompaction?.id != id }
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        lock.unlock()
+        directory.deleteScheduled()
     }
 
     // MARK: - Flush

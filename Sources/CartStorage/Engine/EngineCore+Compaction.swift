@@ -62,11 +62,12 @@ extension EngineCore {
         return nil
     }
 
-    /// Runs `plan` (lock held; released during I/O). A `compactAll` step always rewrites, so
-    /// that tombstones reaching the bottom are dropped.
+    /// Runs `plan` (lock held; released during I/O). While a `compactAll` request is active,
+    /// every compaction rewrites (no trivial moves), so that nothing its data passes through
+    /// reaches the bottom level with an older version or a droppable tombstone left in it.
     func run(_ plan: CompactionPlan, manual: Bool) {
         lock.assertHeld()
-        if plan.isTrivialMove && !manual {
+        if plan.isTrivialMove && !manual && manualCompaction == nil {
             trivialMove(plan)
         } else {
             runCompaction(plan, manual: manual)

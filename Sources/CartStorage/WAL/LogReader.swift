@@ -1,9 +1,11 @@
 /// Reads the logical records of a log file (write-ahead log or manifest) held in memory, and
 /// decides what a damaged region means.
 ///
-/// Tail policy (RocksDB's `kTolerateCorruptedTailRecords`): a bad or incomplete record followed
-/// by no valid fragment at any later block boundary is a write torn by a crash, if the policy
-/// tolerates that kind of damage; reading stops there and `tornTailOffset` says where.
+/// Tail policy (RocksDB's `kTolerateCorruptedTailRecords`): a bad or incomplete record after
+/// whose damaged fragment no later record starts (no intact FULL or FIRST fragment at any later
+/// byte of that fragment's block, or at any later block boundary) is a write torn by a crash, if
+/// the policy tolerates that kind of damage; reading stops there and `tornTailOffset` says where
+/// (the start of the damaged record).
 /// Anything else (damage with valid data after it, or damage the policy does not tolerate) is
 /// a `StorageError` naming the file and the byte offset.
 struct LogReader {
@@ -21,8 +23,10 @@ struct LogReader {
     enum TailPolicy {
         /// None: every damaged byte is an error (older WALs, verification).
         case strict
-        /// Only a record cut short by the end of the file (the manifest: its edits are synced
-        /// before they take effect, so a complete record with a bad CRC is real corruption).
+        /// Only a record cut short by the end of the file, or running into a zero-filled end of
+        /// the file (the manifest: its edits are synced before they take effect, so a complete
+        /// record with a bad CRC is real corruption; one whose bytes never reached the disk was
+        /// never acted on).
         case truncatedOnly
         /// A cut-short record or one with a bad CRC or type (the newest WAL, whose last group
         /// may have been partially written when the process or machine died).
@@ -81,27 +85,53 @@ struct LogReader {
         return .fragment(type: type, payload: payload, next: payloadStart + length)
     }
 
-    /// True if an intact fragment (plausible header, valid CRC) starts anywhere after `offset`:
-    /// data was written after the damaged region, so the damage is not a torn tail. Within the
-    /// damaged block every byte offset is tried; later blocks are checked at their boundaries,
-    /// where a fragment header always starts.
+    /// True if an intact FULL or FIRST fragment (a known type, a length within its block, a
+    /// matching CRC) starts anywhere after the damaged fragment at `fragment`: a later record
+    /// was written after the damage, so the damage is not a torn tail. Within the damaged
+    /// fragment's own block every byte offset after it is tried; later blocks are checked at
+    /// their boundaries, where a fragment header always starts. MIDDLE and LAST fragments do not
+    /// count: they may be the damaged record's own continuation.
     ///
     /// Known limit: after a power loss with unsynced writes (sync policies `interval`/`none`),
     /// pages of the final unsynced writes can persist out of order; such a log is reported as
     /// corrupt rather than silently truncated.
-    private func validRecordAfter(_ offset: Int) -> Bool {
-        let blockEnd = min((offset / LogFormat.blockSize + 1) * LogFormat.blockSize, bytes.count)
-        var o = offset + 1
+    private func recordStartsAfter(_ fragment: Int) -> Bool {
+        func startsRecord(_ o: Int) -> Bool {
+            if case let .fragment(type, _, _) = physical(at: o) { return type == .full || type == .first }
+            return false
+        }
+        let blockEnd = min((fragment / LogFormat.blockSize + 1) * LogFormat.blockSize, bytes.count)
+        var o = fragment + 1
         while o + LogFormat.headerSize <= blockEnd {
-            if case .fragment = physical(at: o) { return true }
+            if startsRecord(o) { return true }
             o += 1
         }
         var b = blockEnd
         while b < bytes.count {
-            if case .fragment = physical(at: b) { return true }
+            if startsRecord(b) { return true }
             b += LogFormat.blockSize
         }
         return false
+    }
+
+    /// Where the zero-filled end of the file begins (the file's size if it does not end in 0).
+    private var zeroTailStart: Int {
+        var z = bytes.count
+        while z > 0 && bytes[z - 1] == 0 { z -= 1 }
+        return z
+    }
+
+    /// True if the damaged fragment at `fragment` runs into a zero-filled end of the file: a
+    /// write whose data never reached the disk although the file's size did (a crash before
+    /// the sync on file systems that extend first and write later).
+    private func runsIntoZeroTail(_ fragment: Int) -> Bool {
+        let declaredEnd: Int
+        if fragment + LogFormat.headerSize <= bytes.count {
+            declaredEnd = fragment + LogFormat.headerSize + (Int(bytes[fragment + 4]) | Int(bytes[fragment + 5]) << 8)
+        } else {
+            declaredEnd = fragment + LogFormat.headerSize
+        }
+        return zeroTailStart < declaredEnd
     }
 
     /// Every logical record in order. Throws on damage that is not a tolerated torn tail.
@@ -121,32 +151,32 @@ struct LogReader {
             switch physical(at: offset) {
             case .end:
                 if let start = pendingStart {
-                    try damaged(at: start, .corruption(file: fileName, offset: start, reason: "record is missing its last fragment"), truncated: true)
+                    try damaged(record: start, fragment: offset, .corruption(file: fileName, offset: start, reason: "record is missing its last fragment"), truncated: true)
                 }
                 return
             case let .padding(next):
                 offset = next
             case let .bad(error, truncated):
-                try damaged(at: pendingStart ?? offset, error, truncated: truncated)
+                try damaged(record: pendingStart ?? offset, fragment: offset, error, truncated: truncated)
                 return
             case let .fragment(type, payload, next):
                 switch type {
                 case .full:
                     if let start = pendingStart {
-                        try damaged(at: start, .corruption(file: fileName, offset: offset, reason: "FULL record inside a fragmented record"), truncated: false)
+                        try damaged(record: start, fragment: offset, .corruption(file: fileName, offset: offset, reason: "FULL record inside a fragmented record"), truncated: false)
                         return
                     }
                     try body(Record(offset: offset, payload: Array(payload)))
                 case .first:
                     if let start = pendingStart {
-                        try damaged(at: start, .corruption(file: fileName, offset: offset, reason: "FIRST record inside a fragmented record"), truncated: false)
+                        try damaged(record: start, fragment: offset, .corruption(file: fileName, offset: offset, reason: "FIRST record inside a fragmented record"), truncated: false)
                         return
                     }
                     pending = Array(payload)
                     pendingStart = offset
                 case .middle, .last:
                     guard let start = pendingStart else {
-                        try damaged(at: offset, .corruption(file: fileName, offset: offset, reason: "\(type) fragment without FIRST"), truncated: false)
+                        try damaged(record: offset, fragment: offset, .corruption(file: fileName, offset: offset, reason: "\(type) fragment without FIRST"), truncated: false)
                         return
                     }
                     pending.append(contentsOf: payload)
@@ -161,16 +191,17 @@ struct LogReader {
         }
     }
 
-    /// Decides between a torn tail (stop quietly) and corruption (throw).
-    private mutating func damaged(at offset: Int, _ error: StorageError, truncated: Bool) throws(StorageError) {
+    /// Decides between a torn tail (stop quietly, dropping from `record`, the start of the
+    /// damaged logical record) and corruption (throw). `fragment` is the damaged fragment itself.
+    private mutating func damaged(record: Int, fragment: Int, _ error: StorageError, truncated: Bool) throws(StorageError) {
         let tolerated: Bool
         switch tailPolicy {
         case .strict: tolerated = false
-        case .truncatedOnly: tolerated = truncated
+        case .truncatedOnly: tolerated = truncated || runsIntoZeroTail(fragment)
         case .anyDamage: tolerated = true
         }
-        if tolerated && !validRecordAfter(offset) {
-            tornTailOffset = offset
+        if tolerated && !recordStartsAfter(fragment) {
+            tornTailOffset = record
             return
         }
         throw error
