@@ -84,12 +84,19 @@ let package = Package(
     ]
 )
 
-// libFuzzer target for the record decoder; built only with CARTSTORE_FUZZ=1 (see README).
+// libFuzzer targets for the record decoder and the engine's decoders; built only with
+// CARTSTORE_FUZZ=1 (see README).
 if Context.environment["CARTSTORE_FUZZ"] == "1" {
     package.products.append(.executable(name: "CartVersioningFuzz", targets: ["CartVersioningFuzz"]))
     package.targets.append(.executableTarget(
         name: "CartVersioningFuzz",
         dependencies: ["CartVersioning"],
+        swiftSettings: strictSettings
+    ))
+    package.products.append(.executable(name: "CartStorageFuzz", targets: ["CartStorageFuzz"]))
+    package.targets.append(.executableTarget(
+        name: "CartStorageFuzz",
+        dependencies: ["CartStorage"],
         swiftSettings: strictSettings
     ))
 }

@@ -79,8 +79,12 @@ struct VersionEdit: Sendable, Equatable {
                 switch tag {
                 case .formatVersion:
                     let v = try r.readVarint()
-                    guard let v32 = UInt32(exactly: v) else { throw bad("format version \(v) out of range") }
-                    e.formatVersion = v32
+                    // Refused here, before any later field: a newer version may use tags this
+                    // build cannot parse, and must read as "unsupported", not as damage.
+                    guard v >= 1, v <= UInt64(ManifestState.formatVersion) else {
+                        throw StorageError.unsupportedFormat(file: file, version: UInt32(clamping: v), supported: ManifestState.formatVersion)
+                    }
+                    e.formatVersion = UInt32(v)
                 case .nextFileNumber: e.nextFileNumber = try r.readVarint()
                 case .lastSequence: e.lastSequence = try r.readVarint()
                 case .addWAL: e.addedWALs.append(try r.readVarint())

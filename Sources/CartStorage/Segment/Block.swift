@@ -24,9 +24,20 @@ final class Block: Sendable {
         guard n >= 1, n <= (contents.count - 4) / 4 else {
             throw .corruption(file: file, offset: blockOffset, reason: "block restart count \(n) does not fit \(contents.count) bytes")
         }
+        let restartsOffset = contents.count - 4 - 4 * n
+        // Restart points: the first at 0, then strictly ascending, all before the restart array
+        // (an entry before the first restart would otherwise be skipped silently).
+        var previous = -1
+        for i in 0..<n {
+            let p = Int(decodeFixed32(contents, at: restartsOffset + 4 * i))
+            guard (i == 0 ? p == 0 : p > previous), p < restartsOffset || (p == 0 && restartsOffset == 0) else {
+                throw .corruption(file: file, offset: blockOffset, reason: "block restart \(i) at \(p) is out of order or past the entries")
+            }
+            previous = p
+        }
         self.contents = contents
         self.restartCount = n
-        self.restartsOffset = contents.count - 4 - 4 * n
+        self.restartsOffset = restartsOffset
     }
 
     func restartPoint(_ i: Int) -> Int { Int(decodeFixed32(contents, at: restartsOffset + 4 * i)) }

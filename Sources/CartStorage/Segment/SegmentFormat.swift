@@ -2,7 +2,7 @@
 /// "Segment files".
 ///
 /// ```
-/// segment  := data_block* filter_block meta_block index_block footer
+/// segment  := data_block+ filter_block meta_block index_block footer   // never empty
 /// block    := contents type:u8 crc32:u32le      // crc32 covers contents ++ type
 /// footer   := index_handle filter_handle meta_handle   // each offset:u64le size:u64le
 ///             format_version:u32le footer_crc:u32le magic:u64le

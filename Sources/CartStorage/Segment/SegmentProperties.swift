@@ -50,6 +50,9 @@ public struct SegmentProperties: Sendable, Equatable {
         } catch {
             throw .corruption(file: file, offset: offset, reason: "meta block: \(error)")
         }
+        guard r.isAtEnd else {
+            throw .corruption(file: file, offset: offset, reason: "meta block: \(r.remaining) trailing bytes")
+        }
         return p
     }
 }

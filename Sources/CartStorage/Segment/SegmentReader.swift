@@ -118,10 +118,18 @@ final class SegmentReader: Sendable {
     }
 
     func decodeHandle(_ value: ArraySlice<UInt8>) throws(StorageError) -> BlockHandle {
+        try Self.decodeHandle(value, fileSize: fileSize, path: path, indexOffset: index.blockOffset)
+    }
+
+    /// An index entry's value (`offset:varint size:varint`, nothing after) as a data block
+    /// handle; the block and its trailer must lie before the footer, as the footer's own
+    /// handles do. Errors name the index block's offset.
+    static func decodeHandle(_ value: ArraySlice<UInt8>, fileSize: Int, path: String, indexOffset: Int) throws(StorageError) -> BlockHandle {
         var r = ByteReader(value)
-        guard let off = try? r.readVarint(), let size = try? r.readVarint(),
-              off <= UInt64(fileSize), size <= UInt64(fileSize) - off else {
-            throw .corruption(file: path, offset: index.blockOffset, reason: "index entry holds a bad block handle")
+        let dataEnd = UInt64(max(0, fileSize - SegmentFormat.footerSize))
+        guard let off = try? r.readVarint(), let size = try? r.readVarint(), r.isAtEnd,
+              off <= dataEnd, size <= dataEnd - off, UInt64(SegmentFormat.blockTrailerSize) <= dataEnd - off - size else {
+            throw .corruption(file: path, offset: indexOffset, reason: "index entry holds a bad block handle")
         }
         return BlockHandle(offset: off, size: size)
     }

@@ -97,7 +97,15 @@ struct LogReader {
     /// corrupt rather than silently truncated.
     private func recordStartsAfter(_ fragment: Int) -> Bool {
         func startsRecord(_ o: Int) -> Bool {
-            if case let .fragment(type, _, _) = physical(at: o) { return type == .full || type == .first }
+            // Cheap filters first (type byte, length within the block and the file), the CRC last:
+            // this runs at every byte offset of a damaged block.
+            guard o + LogFormat.headerSize <= bytes.count else { return false }
+            let t = bytes[o + 6]
+            guard t == LogFormat.RecordType.full.rawValue || t == LogFormat.RecordType.first.rawValue else { return false }
+            let length = Int(bytes[o + 4]) | Int(bytes[o + 5]) << 8
+            guard length <= LogFormat.blockSize - o % LogFormat.blockSize - LogFormat.headerSize,
+                  o + LogFormat.headerSize + length <= bytes.count else { return false }
+            if case .fragment = physical(at: o) { return true }
             return false
         }
         let blockEnd = min((fragment / LogFormat.blockSize + 1) * LogFormat.blockSize, bytes.count)
