@@ -131,27 +131,35 @@ struct EngineCommand: ParsableCommand {
         case .fillseq, .fillrandom: return num
         case .overwrite: return writes ?? num
         case .fillsync: return writes ?? max(1, num / 1000)
-        case .readrandom, .readmissing, .readseq, .seekrandom: return reads ?? num
+        case .readrandom, .readmissing, .readseq, .seekrandom, .readwhilewriting: return reads ?? num
         case .compact: return 1
         }
     }
 
     private func runWorkload(_ workload: Workload, index: Int, database: Database, values: ValueSource) throws(BenchError) {
         if workload.wantsFreshDatabase && !useExisting { try database.makeFresh() }
-        let engine = try database.engine(sync: workload == .fillsync ? .always : sync.policy)
+        let durableWrites = workload == .fillsync || workload == .readwhilewriting
+        let engine = try database.engine(sync: durableWrites ? .always : sync.policy)
         let seedBase = seed &+ UInt64(1000 * index)
         let order = workload == .fillrandom ? SplitMix64.shuffled(count: num, seed: seedBase &+ 999) : []
+        let readers = workload == .readwhilewriting ? ReadersRunning(threads) : nil
         let context = WorkloadContext(engine: engine, workload: workload, keys: KeyFormatter(keySize: keySize),
                                       values: values, valueSize: valueSize, num: num, ops: operations(workload),
-                                      threads: threads, seedBase: seedBase, order: order)
-        let (nanoseconds, results) = try ThreadRunner.run(threads: threads) { context.run(thread: $0) }
+                                      threads: threads, seedBase: seedBase, order: order, readersRunning: readers)
+        let run = try ThreadRunner.run(threads: threads + (readers == nil ? 0 : 1)) { context.run(thread: $0) }
         database.used()
         var total = ThreadStats()
-        for r in results { total.merge(r) }
-        if let e = total.error { throw .storage(workload: workload.rawValue, e) }
+        var writer: ThreadStats?
+        for (t, r) in run.results.enumerated() {
+            if t == threads { writer = r } else { total.merge(r) }
+        }
+        if let e = total.error ?? writer?.error { throw .storage(workload: workload.rawValue, e) }
+        // readwhilewriting: the readers' time, not the writer's last put.
+        let nanoseconds = readers == nil ? run.nanoseconds : max(1, total.endNanoseconds &- run.start)
 
         var extra: [String] = []
         if workload.reportsFound { extra.append("found \(total.found)/\(total.ops)") }
+        if let writer { extra.append("writer \(writer.ops) puts") }
         if workload.isWrite || workload == .compact {
             let s = engine.stats()
             extra.append("wamp " + Format.fixed(s.writeAmplification, 2))

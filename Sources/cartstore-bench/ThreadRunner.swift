@@ -12,8 +12,8 @@ import Darwin
 /// All threads are created first and wait at a start line; the clock starts when the last one
 /// is ready and stops when the last one has finished.
 enum ThreadRunner {
-    /// Results in thread order and the elapsed wall time.
-    static func run<Result: Sendable>(threads: Int, _ body: @escaping @Sendable (Int) -> Result) throws(BenchError) -> (nanoseconds: UInt64, results: [Result]) {
+    /// Results in thread order, the elapsed wall time, and the clock reading at the start.
+    static func run<Result: Sendable>(threads: Int, _ body: @escaping @Sendable (Int) -> Result) throws(BenchError) -> (nanoseconds: UInt64, results: [Result], start: UInt64) {
         let shared = StartLine<Result>(threads: threads)
         var ids: [pthread_t] = []
         for t in 0..<threads {
@@ -37,7 +37,7 @@ enum ThreadRunner {
         for id in ids { pthread_join(id, nil) }
         let elapsed = monotonicNanoseconds() - start
         let results = shared.results.withLock { $0.compactMap { $0 } }
-        return (elapsed, results)
+        return (elapsed, results, start)
     }
 
     private final class StartLine<Result: Sendable>: Sendable {

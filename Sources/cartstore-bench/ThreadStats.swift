@@ -12,6 +12,8 @@ struct ThreadStats: Sendable {
     var bytes = 0
     var found = 0
     var error: StorageError?
+    /// When the thread finished its share (monotonic nanoseconds; 0 if not recorded).
+    var endNanoseconds: UInt64 = 0
 
     /// Records one operation that started at `start` (from `monotonicNanoseconds()`).
     @inline(__always)
@@ -27,5 +29,6 @@ struct ThreadStats: Sendable {
         bytes += other.bytes
         found += other.found
         error = error ?? other.error
+        endNanoseconds = max(endNanoseconds, other.endNanoseconds)
     }
 }

@@ -17,6 +17,11 @@ enum Workload: String, CaseIterable, Sendable {
     case readseq
     /// `reads` scans positioned at a random existing key, each reading one entry.
     case seekrandom
+    /// `reads` gets of random existing keys split across `--threads` readers (as readrandom),
+    /// while one more thread puts random keys in `0..<num`, each durable before it returns (the
+    /// engine is reopened with `sync = always` unless it already is), until the readers finish.
+    /// The result line is the readers'; it ends with the writer's put count.
+    case readwhilewriting
     /// One full compaction (`StorageEngine.compactAll`), like db_bench's `compact`; reports the
     /// space on disk afterwards.
     case compact
@@ -26,7 +31,7 @@ enum Workload: String, CaseIterable, Sendable {
     var isWrite: Bool {
         switch self {
         case .fillseq, .fillrandom, .overwrite, .fillsync: return true
-        case .readrandom, .readmissing, .readseq, .seekrandom, .compact: return false
+        case .readrandom, .readmissing, .readseq, .seekrandom, .readwhilewriting, .compact: return false
         }
     }
 
@@ -41,7 +46,7 @@ enum Workload: String, CaseIterable, Sendable {
     /// Whether the result line reports how many lookups found their key.
     var reportsFound: Bool {
         switch self {
-        case .readrandom, .readmissing, .seekrandom: return true
+        case .readrandom, .readmissing, .seekrandom, .readwhilewriting: return true
         default: return false
         }
     }

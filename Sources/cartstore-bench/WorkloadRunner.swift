@@ -16,6 +16,8 @@ struct WorkloadContext: Sendable {
     let seedBase: UInt64
     /// `fillrandom`'s key order (empty for other workloads).
     let order: [UInt32]
+    /// `readwhilewriting`: readers still running (the writer stops when none is left).
+    let readersRunning: ReadersRunning?
 
     /// The share of `0..<total` that thread `t` handles.
     func share(_ total: Int, _ t: Int) -> Range<Int> {
@@ -30,6 +32,14 @@ struct WorkloadContext: Sendable {
             switch workload {
             case .fillseq, .fillrandom, .overwrite, .fillsync: try write(t, &stats)
             case .readrandom, .readmissing: try read(t, &stats)
+            case .readwhilewriting:
+                if t == threads {
+                    try writeWhileReading(&stats)
+                } else {
+                    defer { readersRunning?.finished() }
+                    try read(t, &stats)
+                    stats.endNanoseconds = monotonicNanoseconds()
+                }
             case .readseq: try readSequential(t, &stats)
             case .seekrandom: try seek(t, &stats)
             case .compact:
@@ -62,6 +72,19 @@ struct WorkloadContext: Sendable {
             try engine.put(key, value)
             stats.recordOp(since: start)
             stats.bytes += entryBytes
+        }
+    }
+
+    /// The writer of `readwhilewriting` (thread index `threads`): puts random keys, each
+    /// durable, until every reader has finished; a put in progress then completes.
+    private func writeWhileReading(_ stats: inout ThreadStats) throws(StorageError) {
+        var key = keys.makeBuffer()
+        var cursor = ValueSource.Cursor(source: values)
+        var rng = SplitMix64(seed: seedBase &+ UInt64(threads))
+        while readersRunning?.any ?? false {
+            keys.fill(&key, index: rng.uniform(UInt64(num)))
+            try engine.put(key, cursor.next(valueSize))
+            stats.ops += 1
         }
     }
 
