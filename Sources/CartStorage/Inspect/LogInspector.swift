@@ -15,7 +15,8 @@ public enum LogInspector {
     public enum TailPolicy: Sendable {
         /// Every damaged byte is a problem.
         case strict
-        /// Only a record cut short by the end of the file is a torn tail.
+        /// Only a record cut short by the end of the file, or running into a zero-filled end of
+        /// the file, is a torn tail.
         case truncatedOnly
         /// A cut-short record, or a final one with a bad checksum or type, is a torn tail.
         case anyDamage
@@ -63,7 +64,7 @@ public enum LogInspector {
                      _ body: (Record) -> Void) -> Outcome {
         var problems = ProblemCollector(file: name)
         var count = 0
-        var torn: (offset: Int, base: Int, skip: Int)? = nil
+        var torn: Int? = nil
         /// The damaged region being skipped: where it begins and the first error in it.
         var damage: (offset: Int, reason: String)? = nil
         var resume: Int? = 0
@@ -92,7 +93,7 @@ public enum LogInspector {
                 problems.add(offset: d.offset, "\(d.reason); nothing readable until offset \(q) (\(q - d.offset) bytes skipped)")
                 damage = nil
             }
-            if damage == nil, let t = reader.tornTailOffset { torn = (base + t, base, skip) }
+            if damage == nil, let t = reader.tornTailOffset { torn = base + t }
             guard let failure else { break }
             let split = InspectionProblem.split(failure)
             let failedAt = base + (split.offset ?? 0)
@@ -108,18 +109,7 @@ public enum LogInspector {
         if let d = damage {
             problems.add(offset: d.offset, "\(d.reason); nothing readable after it (\(bytes.count - d.offset) bytes to the end of the file)")
         }
-        if let t = torn, let intact = intactFragment(afterDamageAt: t.offset, in: bytes) {
-            // Not a torn write: a write torn by a crash cannot be followed by intact data.
-            var view = t.base == 0 ? bytes : Array(bytes[t.base...])
-            if t.skip > 0 { maskPrefix(&view, count: t.skip) }
-            var strict = LogReader(fileName: path, bytes: view, tailPolicy: .strict)
-            var reason = "damaged record"
-            do throws(StorageError) { _ = try strict.readAll() } catch let e { reason = InspectionProblem.split(e).reason }
-            problems.add(offset: t.offset, "\(reason); intact records follow at offset \(intact), so this is not a torn write "
-                + "(recovery would drop the \(bytes.count - t.offset) bytes from offset \(t.offset) as one if this is the newest WAL)")
-            torn = nil
-        }
-        return Outcome(fileSize: bytes.count, recordCount: count, tornTailOffset: torn?.offset,
+        return Outcome(fileSize: bytes.count, recordCount: count, tornTailOffset: torn,
                        problems: problems.problems, problemsOmitted: problems.omitted)
     }
 
@@ -170,34 +160,6 @@ public enum LogInspector {
         header.writeFixed16(UInt16(length))
         header.writeU8(type)
         view.replaceSubrange(0..<LogFormat.headerSize, with: header.bytes)
-    }
-
-    /// The offset of an intact fragment that follows damage inside the same block, if any.
-    ///
-    /// `LogReader` decides "torn tail" by looking for valid data at later block boundaries only;
-    /// a damaged record followed by intact ones in its own (last) block passes that test. This
-    /// walks the fragments from `start` (a torn-tail offset): past the valid ones, then past the
-    /// first damaged one using its length field, and checks whether an intact fragment follows.
-    static func intactFragment(afterDamageAt start: Int, in bytes: [UInt8]) -> Int? {
-        var p = start
-        while p + LogFormat.headerSize <= bytes.count {
-            let blockLeft = LogFormat.blockSize - p % LogFormat.blockSize
-            if blockLeft < LogFormat.headerSize {
-                p += blockLeft // block trailer
-                continue
-            }
-            let length = Int(bytes[p + 4]) | Int(bytes[p + 5]) << 8
-            if isIntactFragment(at: p, in: bytes) {
-                p += LogFormat.headerSize + length
-                continue
-            }
-            // The first damaged fragment: step over it by its length field, within its block.
-            // (Later block boundaries were already checked by `LogReader`.)
-            guard LogFormat.headerSize + length <= blockLeft - LogFormat.headerSize else { return nil }
-            let q = p + LogFormat.headerSize + length
-            return isIntactFragment(at: q, in: bytes) ? q : nil
-        }
-        return nil
     }
 
     /// True if a fragment with a known type and a matching CRC lies at `offset`, within its block.
