@@ -43,6 +43,7 @@ extension EngineCore {
         } else {
             return false
         }
+        releaseRetiredVersions()
         stepInProgress = false
         lock.broadcast() // stalled writers, flush(), compactAll() and close() re-check
         return true
@@ -249,7 +250,19 @@ extension EngineCore {
         if let violation = next.violation() {
             preconditionFailure("installing a version that breaks an invariant: \(violation)")
         }
+        retiredVersions.append(version)
         version = next
+    }
+
+    /// Releases the versions `install` replaced (lock held on entry and exit; released meanwhile).
+    func releaseRetiredVersions() {
+        lock.assertHeld()
+        guard !retiredVersions.isEmpty else { return }
+        var retired = retiredVersions
+        retiredVersions = []
+        lock.unlock()
+        retired.removeAll() // the last references may go here, off the lock
+        lock.lock()
     }
 
     /// Calls the listeners with the lock released.

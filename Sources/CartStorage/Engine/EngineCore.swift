@@ -35,6 +35,10 @@ final class EngineCore: @unchecked Sendable {
     var immWALNumber: UInt64 = 0
     var wal: LogWriter
     var version: Version
+    /// Versions replaced while the lock was held, released only after it is: dropping the last
+    /// reference to a version can release obsolete segment files, whose cleanup (table and block
+    /// cache eviction) has no business running under the lock readers take.
+    var retiredVersions: [Version] = []
     /// Largest sequence number visible to readers.
     var lastSequence: UInt64
     /// The next file number to hand out (recorded by every manifest edit).
