@@ -22,8 +22,10 @@ final class SegmentFile: Sendable {
     let smallestKey: [UInt8]
     let largestKey: [UInt8]
     private let tables: TableCache
-    /// A corruption found when opening: permanent for this file.
+    /// A corruption found when opening: permanent for this file. `failed` lets the read path
+    /// skip the mutex while there is none.
     private let failure = Mutex<StorageError?>(nil)
+    private let failed = Atomic(false)
     private let obsolete = Atomic(false)
 
     init(meta: SegmentMeta, tables: TableCache) {
@@ -56,11 +58,14 @@ final class SegmentFile: Sendable {
 
     /// The reader, from the table cache (opened and verified on a miss).
     func reader() throws(StorageError) -> SegmentReader {
-        if let e = failure.withLock({ $0 }) { throw e }
+        if failed.load(ordering: .acquiring), let e = failure.withLock({ $0 }) { throw e }
         do {
             return try tables.reader(number)
         } catch {
-            if error.isCorruption { failure.withLock { $0 = error } }
+            if error.isCorruption {
+                failure.withLock { $0 = error }
+                failed.store(true, ordering: .releasing)
+            }
             throw error
         }
     }

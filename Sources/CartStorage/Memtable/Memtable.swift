@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The in-memory sorted table that receives writes after the WAL. A skip list whose nodes live
 /// in flat arrays (an arena of key/value bytes plus per-node columns), so that inserting does
 /// not allocate per entry and node indices stay valid forever: iterators hold an index.
@@ -11,8 +9,9 @@ import Synchronization
 /// Invariant, checked on every insert: sequence numbers strictly increase, so each
 /// (key, sequence) is unique.
 ///
-/// Thread safety: every method may be called from any thread; a `Mutex` guards the arrays.
-/// The engine inserts from one writer at a time.
+/// Thread safety: every method may be called from any thread; a writer-preferring read-write
+/// lock guards the arrays, so concurrent readers do not wait for each other. The engine inserts
+/// from one writer at a time.
 final class Memtable: @unchecked Sendable {
     static let heightMax = 12
 
@@ -87,27 +86,29 @@ final class Memtable: @unchecked Sendable {
         }
     }
 
-    private let storage = Mutex(Storage())
+    private let rwlock = ReadWriteLock()
+    /// Guarded by `rwlock`: read under its read lock, changed under its write lock.
+    private var storage = Storage()
 
     init() {}
 
     /// Bytes used by keys, values and node overhead.
-    var approximateBytes: Int { storage.withLock { $0.approximateBytes } }
-    var count: Int { storage.withLock { $0.count } }
+    var approximateBytes: Int { rwlock.withReadLock { storage.approximateBytes } }
+    var count: Int { rwlock.withReadLock { storage.count } }
     var isEmpty: Bool { count == 0 }
     /// Largest sequence number inserted.
-    var sequenceLargest: UInt64 { storage.withLock { $0.sequenceLargest } }
+    var sequenceLargest: UInt64 { rwlock.withReadLock { storage.sequenceLargest } }
 
     /// Inserts one version. The same (key, sequence) is never inserted twice.
     func insert(sequence: UInt64, kind: ValueKind, key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
-        storage.withLock { s in Self.insert(&s, sequence: sequence, kind: kind, key: key, value: value) }
+        rwlock.withWriteLock { Self.insert(&storage, sequence: sequence, kind: kind, key: key, value: value) }
     }
 
     /// Inserts every entry of an encoded batch payload under one lock acquisition.
     func insert(batchPayload: [UInt8], file: String) throws(StorageError) {
-        try storage.withLock { (s: inout Storage) throws(StorageError) -> Void in
+        try rwlock.withWriteLock { () throws(StorageError) -> Void in
             try WriteBatch.decode(batchPayload, file: file, recordOffset: 0) { (seq, e) throws(StorageError) in
-                Self.insert(&s, sequence: seq, kind: e.kind, key: e.key, value: e.value)
+                Self.insert(&storage, sequence: seq, kind: e.kind, key: e.key, value: e.value)
             }
         }
     }
@@ -152,12 +153,12 @@ final class Memtable: @unchecked Sendable {
 
     /// The newest version of `key` with sequence ≤ `snapshot`.
     func get(_ key: ArraySlice<UInt8>, snapshot: UInt64) -> Lookup {
-        storage.withLock { s in
+        rwlock.withReadLock {
             let t = InternalKey.packTrailer(sequence: snapshot, kind: .value)
-            let n = key.withUnsafeBytes { s.seek($0, t, prev: nil) }
-            guard n >= 0, s.userKey(n) == key else { return .notFound }
-            if s.trailer[Int(n)] & 0xff == UInt64(ValueKind.deletion.rawValue) { return .deleted }
-            return .found(Array(s.value(n)))
+            let n = key.withUnsafeBytes { storage.seek($0, t, prev: nil) }
+            guard n >= 0, storage.userKey(n) == key else { return .notFound }
+            if storage.trailer[Int(n)] & 0xff == UInt64(ValueKind.deletion.rawValue) { return .deleted }
+            return .found(Array(storage.value(n)))
         }
     }
 
@@ -165,24 +166,24 @@ final class Memtable: @unchecked Sendable {
     func seek(internalKey target: ArraySlice<UInt8>) -> Int32 {
         let uk = InternalKey.userKey(target)
         let t = InternalKey.trailer(target)
-        return storage.withLock { s in uk.withUnsafeBytes { s.seek($0, t, prev: nil) } }
+        return rwlock.withReadLock { uk.withUnsafeBytes { storage.seek($0, t, prev: nil) } }
     }
 
-    func first() -> Int32 { storage.withLock { s in s.links[0] } }
+    func first() -> Int32 { rwlock.withReadLock { storage.links[0] } }
 
     func next(_ n: Int32) -> Int32 {
-        storage.withLock { s in s.links[Int(s.towerStart[Int(n)])] }
+        rwlock.withReadLock { storage.links[Int(storage.towerStart[Int(n)])] }
     }
 
     /// The encoded internal key and value of node `n`.
     func entry(_ n: Int32) -> (key: [UInt8], value: [UInt8]) {
-        storage.withLock { s in
-            let uk = s.userKey(n)
+        rwlock.withReadLock {
+            let uk = storage.userKey(n)
             var key = [UInt8]()
             key.reserveCapacity(uk.count + InternalKey.trailerSize)
             key.append(contentsOf: uk)
-            withUnsafeBytes(of: s.trailer[Int(n)].littleEndian) { key.append(contentsOf: $0) }
-            return (key, Array(s.value(n)))
+            withUnsafeBytes(of: storage.trailer[Int(n)].littleEndian) { key.append(contentsOf: $0) }
+            return (key, Array(storage.value(n)))
         }
     }
 }

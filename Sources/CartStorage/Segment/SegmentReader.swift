@@ -143,16 +143,14 @@ final class SegmentReader: Sendable {
     func get(_ userKey: ArraySlice<UInt8>, snapshot: UInt64) throws(StorageError) -> Memtable.Lookup {
         guard mayContain(userKey) else { return .notFound }
         let target = InternalKey.seekKey(userKey: userKey, sequence: snapshot)
-        let indexIt = BlockIterator(index)
-        try indexIt.seek(target[...])
-        guard indexIt.isValid else { return .notFound }
-        let block = try dataBlock(try decodeHandle(indexIt.value))
-        let it = BlockIterator(block)
-        try it.seek(target[...])
-        guard it.isValid, InternalKey.userKey(it.key[...]) == userKey else { return .notFound }
-        let kind = UInt8(truncatingIfNeeded: InternalKey.trailer(it.key[...]))
+        var key: [UInt8] = []
+        key.reserveCapacity(userKey.count + 2 * InternalKey.trailerSize)
+        guard let handle = try index.find(target[...], key: &key) else { return .notFound }
+        let block = try dataBlock(try decodeHandle(index.contents[handle]))
+        guard let value = try block.find(target[...], key: &key), InternalKey.userKey(key[...]) == userKey else { return .notFound }
+        let kind = UInt8(truncatingIfNeeded: InternalKey.trailer(key[...]))
         if kind == ValueKind.deletion.rawValue { return .deleted }
-        return .found(Array(it.value))
+        return .found(Array(block.contents[value]))
     }
 
     func makeIterator() -> SegmentIterator { SegmentIterator(self, index: index) }

@@ -122,8 +122,20 @@ public enum _StorageFuzzHooks {
             if keys.count < 8 { keys.append(it.key) }
             try it.next()
         }
+        // The point-lookup search (`Block.find`) must agree with the iterator's seek.
+        var found: [UInt8] = []
         for k in keys + [InternalKey.seekKey(userKey: [], sequence: 0), [UInt8](repeating: 0xff, count: 9)] {
-            try it.seek(k[...])
+            let seek = Result { () throws(StorageError) in try it.seek(k[...]) }
+            let find = Result { () throws(StorageError) -> Range<Int>? in try block.find(k[...], key: &found) }
+            switch (seek, find) {
+            case (.success, let .success(range)):
+                let same = it.isValid ? (range.map { block.contents[$0] } == it.value && found == it.key) : range == nil
+                if !same { throw .corruption(file: "fuzz.seg", offset: -1, reason: "Block.find disagrees with BlockIterator.seek") }
+            case (.failure, .failure):
+                break
+            case let (.failure(e), _), let (_, .failure(e)):
+                throw .corruption(file: "fuzz.seg", offset: -1, reason: "only one of Block.find and BlockIterator.seek failed: \(e)")
+            }
         }
     }
 
