@@ -137,19 +137,10 @@ struct ErrorInjectionTests {
                 memory.powerLoss(seed: r.next())
                 powerCuts += 1
             }
-            options.fileSystem = memory
-            let reopened: StorageEngine
-            do { reopened = try StorageEngine.open("/db", options: options) } catch {
-                return "reopen after the fault cleared failed: \(error)\n  \(context); fired: \(faults.injections)\n    \(workload.tail())"
-            }
-            defer { try? reopened.close() }
-            let got = try FaultHarness.contents(reopened)
-            guard workload.model.explains(got, pending: pending) else {
-                let differing = workload.model.state.filter { got[$0.key] != $0.value }.map(\.key).sorted()
-                return "recovered state loses acknowledged writes: \(differing.prefix(8)) (\(got.count) keys, model \(workload.model.state.count))\n  \(context); fired: \(faults.injections)\n    \(workload.tail())"
-            }
-            let problems = FaultHarness.directoryProblems(reopened, fileSystem: memory)
-            guard problems.isEmpty else { return "\(problems)\n  \(context); fired: \(faults.injections)" }
+            if let failure = try FaultHarness.checkReopen(
+                fileSystem: memory, options: options, model: workload.model, pending: pending,
+                context: "after the fault cleared; \(context); fired: \(faults.injections)\n    \(workload.tail())"
+            ) { return failure }
             acked += workload.model.undo.count
             return nil
         }

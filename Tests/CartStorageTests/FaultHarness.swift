@@ -203,6 +203,30 @@ enum FaultHarness {
         func tail(_ n: Int = 12) -> String { log.suffix(n).joined(separator: "\n    ") }
     }
 
+    /// Reopens `/db` on `fileSystem` after a crash or a fault and checks it: the open succeeds,
+    /// the contents are explained by `model` (with `pending` possibly applied), no file is left
+    /// that the state does not name, and every checksum verifies. Returns a failure description
+    /// (ending with `context`) or nil; `onSuccess` sees the reopened contents.
+    static func checkReopen(fileSystem: any FileSystem, options: StorageOptions, model: Model, pending: [Op]?,
+                            context: String, onSuccess: ([String: [UInt8]]) -> Void = { _ in }) throws -> String? {
+        var options = options
+        options.fileSystem = fileSystem
+        let reopened: StorageEngine
+        do { reopened = try StorageEngine.open("/db", options: options) } catch {
+            return "reopen failed: \(error)\n  \(context)"
+        }
+        defer { try? reopened.close() }
+        let got = try contents(reopened)
+        guard model.explains(got, pending: pending) else {
+            let differing = model.state.filter { got[$0.key] != $0.value }.map(\.key).sorted()
+            return "recovered \(got.count) keys, which no prefix of the \(model.undo.count) acknowledged writes (\(model.durableCount) durable) explains; differing from all acknowledged: \(differing.prefix(8))\n  \(context)"
+        }
+        let problems = directoryProblems(reopened, fileSystem: fileSystem)
+        guard problems.isEmpty else { return "\(problems)\n  \(context)" }
+        onSuccess(got)
+        return nil
+    }
+
     /// Every key and value of the engine.
     static func contents(_ engine: StorageEngine) throws -> [String: [UInt8]] {
         var out: [String: [UInt8]] = [:]

@@ -66,20 +66,11 @@ struct PowerLossTests {
             dropped.directoryOperationsLost += loss.directoryOperationsLost
             dropped.directoryOperationsKept += loss.directoryOperationsKept
 
-            options.fileSystem = memory
-            let reopened: StorageEngine
-            do { reopened = try StorageEngine.open("/db", options: options) } catch {
-                return "reopen after the power loss failed: \(error)\n  \(context)\n  loss: \(loss)\n    \(workload.tail())"
-            }
-            defer { try? reopened.close() }
-            let got = try FaultHarness.contents(reopened)
-            guard workload.model.explains(got, pending: pending) else {
-                let missing = workload.model.state.filter { got[$0.key] != $0.value }.map(\.key).sorted()
-                return "recovered \(got.count) keys, which no prefix of the \(workload.model.undo.count) acknowledged writes (\(workload.model.durableCount) durable) explains; differing from all acknowledged: \(missing.prefix(8))\n  \(context)\n  loss: \(loss)\n    \(workload.tail())"
-            }
-            if let pending, workload.model.state != got, sync == .always, !pending.isEmpty { pendingApplied += 1 }
-            let problems = FaultHarness.directoryProblems(reopened, fileSystem: memory)
-            guard problems.isEmpty else { return "\(problems)\n  \(context)" }
+            if let failure = try FaultHarness.checkReopen(
+                fileSystem: memory, options: options, model: workload.model, pending: pending,
+                context: "after the power loss; \(context)\n  loss: \(loss)\n    \(workload.tail())",
+                onSuccess: { got in if sync == .always, pending != nil, workload.model.state != got { pendingApplied += 1 } }
+            ) { return failure }
             acked += workload.model.undo.count
             if sync == .always { roundsAlways += 1 }
             return nil

@@ -89,52 +89,30 @@ extension EngineCore {
 
     func flush() throws(StorageError) {
         try enqueue(PendingWrite(batch: WriteBatch(), forceFlush: true))
-        lock.lock()
-        do {
-            try waitUntil { imm == nil }
-        } catch {
-            lock.unlock()
-            throw error
-        }
-        lock.unlock()
+        try lock.withLock { () throws(StorageError) in try waitUntil { imm == nil } }
         directory.deleteScheduled()
     }
 
     func waitForBackgroundWork() throws(StorageError) {
-        lock.lock()
-        do {
+        try lock.withLock { () throws(StorageError) in
             try waitUntil { imm == nil && manualCompaction == nil && !nextCompactionIsDue() && !stepInProgress }
-        } catch {
-            lock.unlock()
-            throw error
         }
-        lock.unlock()
         directory.deleteScheduled()
     }
 
     func compactAll() throws(StorageError) {
         try flush()
-        lock.lock()
-        // One request at a time: a second caller waits for the first, then runs its own.
-        do {
+        try lock.withLock { () throws(StorageError) in
+            // One request at a time: a second caller waits for the first, then runs its own.
             try waitUntil { manualCompaction == nil }
-        } catch {
-            lock.unlock()
-            throw error
-        }
-        let id = nextManualCompactionID
-        nextManualCompactionID += 1
-        let deepest = version.levels.lastIndex { !$0.isEmpty } ?? 0
-        manualCompaction = ManualCompaction(id: id, level: 0, bottom: max(1, deepest),
-                                            pending: Set(version.levels[0].map(\.number)))
-        lock.signalBackground()
-        do {
+            let id = nextManualCompactionID
+            nextManualCompactionID += 1
+            let deepest = version.levels.lastIndex { !$0.isEmpty } ?? 0
+            manualCompaction = ManualCompaction(id: id, level: 0, bottom: max(1, deepest),
+                                                pending: Set(version.levels[0].map(\.number)))
+            lock.signalBackground()
             try waitUntil { manualCompaction?.id != id }
-        } catch {
-            lock.unlock()
-            throw error
         }
-        lock.unlock()
         directory.deleteScheduled()
     }
 
