@@ -2,122 +2,149 @@
 
 /// An independent model of the cart's intended semantics, for randomized histories.
 ///
-/// It records every operation with the set of operations its replica had observed, and derives
-/// what any state should show from those sets alone, with no dots, no contexts and no merging:
-/// - a write's contribution is live unless a removal that had observed it exists;
-/// - a register write is live unless removed, or superseded by a later write of the same field
-///   on the same SKU whose replica had observed it;
-/// - quantity = sum of live contributions; the item shows if its quantity is positive.
+/// It records every application of an operation as one event, with the set of events its
+/// coordinator had seen and the set its client had observed, and derives what any state shows
+/// from those sets alone: no dots in contexts, no counters, no watermarks, no merging.
+///
+/// - A **change** event adds `delta` units; it counts unless a reset that observed it exists.
+/// - A **set** event asserts "quantity = N"; the live sets' winner (greatest
+///   `(timestampMs, replica, counter)`) is the base, and counted changes add on top.
+/// - A **reset** (remove, clear, set, decrement to 0, add to a hidden item) cancels the changes
+///   and sets it observed, and, unless it is quantity-only, the detail writes it observed.
+/// - A **detail write** (name, price, metadata) is live unless a full reset observed it or a
+///   later write of the same field on the same SKU was made by a coordinator that had seen it.
+/// - **Retries:** of the events applying one operation id, only the one with the least dot
+///   counts its changes, sets and detail writes; every application's resets stay; a reset that
+///   observed the change of any application removes the operation's units.
+///
+/// Quantity = live set winner (or 0) + live deltas; the item shows if positive.
 struct CartOracle {
-    struct Write {
+    enum Field: Hashable, CaseIterable { case name, price, metadata }
+
+    /// A detail value as the cart stores it.
+    enum Value: Hashable {
+        case text(String)
+        case price(Int64)
+        case metadata([String: String])
+    }
+
+    struct Reset {
+        /// nil: every SKU (clear).
+        var sku: String?
+        var observed: Set<Int>
+        var quantityOnly: Bool
+    }
+
+    struct Event {
         var id: Int
+        var operationID: String
         var dot: Dot
-        var sku: String
+        var sku: String?
         var delta: Int64?
-        var addedAtMs: UInt64
-        var name: String?
-        var priceMinor: Int64?
+        var setQuantity: Int64?
         var timestampMs: UInt64
-        /// Everything its replica had observed when it wrote (registers supersede these).
+        var resets: [Reset] = []
+        var details: [Field: (value: Value, timestampMs: UInt64)] = [:]
+        /// Every event its coordinator had seen.
         var local: Set<Int>
     }
 
-    struct Removal {
-        var id: Int
-        /// nil: every SKU (clear).
-        var sku: String?
-        /// Only the quantity contributions (the reset of a hidden item before an add).
-        var quantityOnly: Bool
-        /// The operations it removes if they match.
-        var observed: Set<Int>
-    }
-
     struct Item: Equatable, CustomStringConvertible {
-        var present = false
         var quantity: Int64 = 0
-        var name = ""
-        var priceMinor: Int64 = 0
-        var addedAtMs: UInt64?
-        var updatedAtMs: UInt64 = 0
-        var visible: Bool { present && quantity > 0 }
-        var description: String { "present=\(present) q=\(quantity) name=\(name) price=\(priceMinor) added=\(addedAtMs ?? 0) updated=\(updatedAtMs)" }
+        var name: String?
+        var priceMinor: Int64?
+        var metadata: [String: String]?
+        var visible: Bool { quantity > 0 }
+        var description: String { "q=\(quantity) name=\(name ?? "-") price=\(priceMinor.map(String.init) ?? "-") meta=\(metadata ?? [:])" }
     }
 
-    private(set) var writes: [Int: Write] = [:]
-    private(set) var removals: [Int: Removal] = [:]
+    private(set) var events: [Int: Event] = [:]
     private var nextID = 0
-    private var counters: [ReplicaID: UInt64] = [:]
 
-    /// Records a write by `replica`; returns its id and expected dot.
-    mutating func recordWrite(replica: ReplicaID, sku: String, delta: Int64?, addedAtMs: UInt64, name: String?,
-                              priceMinor: Int64?, timestampMs: UInt64, local: Set<Int>) -> Int {
-        let counter = (counters[replica] ?? 0) + 1
-        counters[replica] = counter
+    /// Records an event; returns its id.
+    mutating func record(operationID: String, dot: Dot, sku: String?, delta: Int64? = nil, setQuantity: Int64? = nil,
+                         timestampMs: UInt64, resets: [Reset] = [], details: [Field: (value: Value, timestampMs: UInt64)] = [:],
+                         local: Set<Int>) -> Int {
         let id = nextID
         nextID += 1
-        writes[id] = Write(id: id, dot: Dot(replica: replica, counter: counter), sku: sku, delta: delta, addedAtMs: addedAtMs,
-                           name: name, priceMinor: priceMinor, timestampMs: timestampMs, local: local)
+        events[id] = Event(id: id, operationID: operationID, dot: dot, sku: sku, delta: delta, setQuantity: setQuantity,
+                           timestampMs: timestampMs, resets: resets, details: details, local: local)
         return id
     }
 
-    /// Records a removal; returns its id.
-    mutating func recordRemoval(sku: String?, quantityOnly: Bool, observed: Set<Int>) -> Int {
-        let id = nextID
-        nextID += 1
-        removals[id] = Removal(id: id, sku: sku, quantityOnly: quantityOnly, observed: observed)
-        return id
+    /// True if a state that has seen `seen` holds an application of `operationID`.
+    func hasApplied(_ operationID: String, in seen: Set<Int>) -> Bool {
+        seen.contains { events[$0]?.operationID == operationID }
     }
 
-    /// What a state that has observed exactly `observed` should hold, per SKU (present items only).
-    func expected(_ observed: Set<Int>) -> [String: Item] {
-        let seenWrites = observed.compactMap { writes[$0] }
-        let seenRemovals = observed.compactMap { removals[$0] }
-        func removed(_ write: Write, quantity: Bool) -> Bool {
-            seenRemovals.contains { removal in
-                (removal.sku == nil || removal.sku == write.sku) && (quantity || !removal.quantityOnly)
-                    && removal.observed.contains(write.id)
-            }
+    /// What a state that has seen exactly `seen` shows for `sku`.
+    func item(_ sku: String, seen: Set<Int>) -> Item {
+        let visible = seen.compactMap { events[$0] }
+        var canonicalDot: [String: Dot] = [:]
+        for event in visible {
+            canonicalDot[event.operationID] = min(canonicalDot[event.operationID] ?? event.dot, event.dot)
         }
-        func superseded(_ write: Write, _ field: (Write) -> Bool) -> Bool {
-            seenWrites.contains { $0.sku == write.sku && field($0) && $0.local.contains(write.id) }
-        }
-        func newer(_ lhs: Write, _ rhs: Write) -> Bool {
+        let resets = visible.flatMap(\.resets).filter { $0.sku == nil || $0.sku == sku }
+        func isCanonical(_ event: Event) -> Bool { canonicalDot[event.operationID] == event.dot }
+        func quantityReset(_ event: Event) -> Bool { resets.contains { $0.observed.contains(event.id) } }
+        func newer(_ lhs: (timestampMs: UInt64, dot: Dot), than rhs: (timestampMs: UInt64, dot: Dot)) -> Bool {
             (lhs.timestampMs, lhs.dot.replica, lhs.dot.counter) > (rhs.timestampMs, rhs.dot.replica, rhs.dot.counter)
         }
-        var items: [String: Item] = [:]
-        var nameWinner: [String: Write] = [:]
-        var priceWinner: [String: Write] = [:]
-        for write in seenWrites {
-            var item = items[write.sku] ?? Item()
-            if let delta = write.delta, !removed(write, quantity: true) {
-                item.present = true
-                item.quantity += delta
-                item.addedAtMs = min(item.addedAtMs ?? .max, write.addedAtMs)
-                item.updatedAtMs = max(item.updatedAtMs, write.timestampMs)
+
+        // A removal that reset the change of any application of an operation id removed the
+        // operation's units, through whichever application counts.
+        var resetOperations: Set<String> = []
+        for event in visible where event.sku == sku && event.delta != nil && quantityReset(event) { resetOperations.insert(event.operationID) }
+
+        var result = Item()
+        let mine = visible.filter { $0.sku == sku }
+        var setWinner: Event?
+        for event in mine where isCanonical(event) && !quantityReset(event) {
+            if let delta = event.delta, !resetOperations.contains(event.operationID) { result.quantity += delta }
+            if event.setQuantity != nil,
+               setWinner.map({ newer((event.timestampMs, event.dot), than: ($0.timestampMs, $0.dot)) }) ?? true {
+                setWinner = event
             }
-            if write.name != nil, !removed(write, quantity: false), !superseded(write, { $0.name != nil }) {
-                item.present = true
-                item.updatedAtMs = max(item.updatedAtMs, write.timestampMs)
-                if let current = nameWinner[write.sku], !newer(write, current) {} else { nameWinner[write.sku] = write }
-            }
-            if write.priceMinor != nil, !removed(write, quantity: false), !superseded(write, { $0.priceMinor != nil }) {
-                item.present = true
-                item.updatedAtMs = max(item.updatedAtMs, write.timestampMs)
-                if let current = priceWinner[write.sku], !newer(write, current) {} else { priceWinner[write.sku] = write }
-            }
-            items[write.sku] = item
         }
-        for (sku, write) in nameWinner { items[sku]?.name = write.name ?? "" }
-        for (sku, write) in priceWinner { items[sku]?.priceMinor = write.priceMinor ?? 0 }
-        return items.filter(\.value.present)
+        result.quantity += setWinner?.setQuantity ?? 0
+        for write in detailWinners(sku, seen: seen).values {
+            switch write.value {
+            case let .text(name): result.name = name
+            case let .price(price): result.priceMinor = price
+            case let .metadata(metadata): result.metadata = metadata
+            }
+        }
+        return result
     }
 
-    /// Sum of the live contributions of `sku` among `observed` whose ids are in `subset`.
-    func quantity(of sku: String, observed: Set<Int>, restrictedTo subset: Set<Int>) -> Int64 {
-        let seenRemovals = observed.compactMap { removals[$0] }
-        return observed.compactMap { writes[$0] }.filter { write in
-            write.sku == sku && write.delta != nil && subset.contains(write.id)
-                && !seenRemovals.contains { ($0.sku == nil || $0.sku == sku) && $0.observed.contains(write.id) }
-        }.reduce(0) { $0 + ($1.delta ?? 0) }
+    /// The current winner of each detail field at a state that has seen `seen`, with its
+    /// original timestamp: what a quantity change re-asserts.
+    func detailWinners(_ sku: String, seen: Set<Int>) -> [Field: (value: Value, timestampMs: UInt64)] {
+        let visible = seen.compactMap { events[$0] }
+        var canonicalDot: [String: Dot] = [:]
+        for event in visible {
+            canonicalDot[event.operationID] = min(canonicalDot[event.operationID] ?? event.dot, event.dot)
+        }
+        let resets = visible.flatMap(\.resets).filter { $0.sku == nil || $0.sku == sku }
+        let mine = visible.filter { $0.sku == sku && canonicalDot[$0.operationID] == $0.dot }
+        var winners: [Field: (value: Value, timestampMs: UInt64, dot: Dot)] = [:]
+        for event in mine where !resets.contains(where: { !$0.quantityOnly && $0.observed.contains(event.id) }) {
+            for (field, write) in event.details {
+                if visible.contains(where: { $0.sku == sku && $0.details[field] != nil && $0.local.contains(event.id) }) { continue }
+                if let current = winners[field],
+                   (write.timestampMs, event.dot.replica, event.dot.counter) <= (current.timestampMs, current.dot.replica, current.dot.counter) {
+                    continue
+                }
+                winners[field] = (write.value, write.timestampMs, event.dot)
+            }
+        }
+        return winners.mapValues { (value: $0.value, timestampMs: $0.timestampMs) }
+    }
+
+    /// Number of change events by `replica` to `sku` in `local` but not in `observed`.
+    func unobservedChanges(by replica: ReplicaID, sku: String, local: Set<Int>, observed: Set<Int>) -> Int {
+        local.subtracting(observed).compactMap { events[$0] }.filter {
+            $0.sku == sku && $0.delta != nil && $0.dot.replica == replica
+        }.count
     }
 }

@@ -22,30 +22,38 @@ import Testing
         #expect(onPhone.merging(onLaptop) == onLaptop.merging(onPhone))
     }
 
-    @Test func removeDropsOnlyObservedAddsAndConcurrentAddSurvivesWithItsOwnDelta() throws {
+    @Test func removeDropsObservedUnitsAndConcurrentChangeSurvivesWithItsOwnUnitsAndTheDetails() throws {
         var base = CartState()
-        try base.apply(.add(sku: "mug", quantity: 5, details: CartItemDetails(name: "Mug")), at: phone, nowMs: 1)
+        try base.apply(.add(sku: "mug", quantity: 5, details: CartItemDetails(name: "Mug", priceMinor: 1299)), at: phone, nowMs: 1)
         var onPhone = base
         var onLaptop = base
         try onPhone.apply(.remove(sku: "mug"), at: phone, nowMs: 2)
         try onLaptop.apply(.changeQuantity(sku: "mug", delta: 1), at: laptop, nowMs: 3)
-        let merged = onPhone.merging(onLaptop)
-        #expect(quantities(merged) == ["mug": 1], "the removal reset the 5 it saw; the concurrent +1 survives")
-        #expect(merged.item("mug")?.name == "", "the observed name went with the removal")
-        #expect(merged.item("mug")?.addedAtMs == 1, "the surviving contribution carries the incarnation's addedAt")
+        for merged in [onPhone.merging(onLaptop), onLaptop.merging(onPhone)] {
+            #expect(quantities(merged) == ["mug": 1], "the removal took the 5 it saw; the concurrent +1 survives")
+            let item = try #require(merged.item("mug"))
+            #expect(item.name == "Mug" && item.priceMinor == 1299, "the surviving change re-asserted the details")
+            #expect(item.addedAtMs == 1, "the surviving change belongs to the incarnation added at 1")
+            #expect(item.updatedAtMs == 3)
+        }
     }
 
-    @Test func removedItemStaysRemovedAfterAnyMergeOrder() throws {
+    @Test func removedItemStaysRemovedAfterAnyMergeOrderAndCompactionCollectsIt() throws {
         var onPhone = CartState()
         try onPhone.apply(.add(sku: "mug", quantity: 2, details: CartItemDetails()), at: phone, nowMs: 1)
         let stale = onPhone
         try onPhone.apply(.remove(sku: "mug"), at: phone, nowMs: 2)
         #expect(onPhone.merging(stale).view.items.isEmpty)
         #expect(stale.merging(onPhone).view.items.isEmpty)
-        #expect(onPhone.storedItemCount == 0, "no tombstone is kept")
+        #expect(onPhone.storedItemCount == 1, "hidden until every replica has seen the removal")
+        #expect(onPhone.compact(stable: stale.context) == 0, "a stable point that has not seen the removal collects nothing")
+        #expect(onPhone.compact(stable: onPhone.context) == 1)
+        #expect(onPhone.storedItemCount == 0)
+        #expect(onPhone.merging(stale).view.items.isEmpty, "a stale copy does not bring it back after collection")
+        #expect(stale.merging(onPhone) == onPhone.merging(stale))
     }
 
-    @Test func removeWithClientContextSparesAddsTheClientDidNotSee() throws {
+    @Test func removeWithClientContextSparesUnitsTheClientDidNotSee() throws {
         var cart = CartState()
         try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1)
         let seenByClient = cart.view.context
@@ -54,21 +62,37 @@ import Testing
         #expect(quantities(cart) == ["mug": 2])
     }
 
-    @Test func setQuantityIsRelativeToWhatTheClientObserved() throws {
+    @Test func setQuantityMeansNAndUnseenChangesCountOnTop() throws {
         var base = CartState()
         try base.apply(.add(sku: "mug", quantity: 2, details: CartItemDetails()), at: phone, nowMs: 1)
         let read = base.view.context
         var onPhone = base
         var onLaptop = base
-        try onPhone.apply(.setQuantity(sku: "mug", quantity: 5), at: phone, nowMs: 2, observed: read)  // +3
-        try onLaptop.apply(.changeQuantity(sku: "mug", delta: 1), at: laptop, nowMs: 2)  // +1
-        #expect(quantities(onPhone.merging(onLaptop)) == ["mug": 6])
+        try onPhone.apply(.setQuantity(sku: "mug", quantity: 5), at: phone, nowMs: 2, observed: read)
+        #expect(quantities(onPhone) == ["mug": 5])
+        try onLaptop.apply(.changeQuantity(sku: "mug", delta: 1), at: laptop, nowMs: 2)
+        #expect(quantities(onPhone.merging(onLaptop)) == ["mug": 6], "the concurrent +1 counts on top of the set")
         var merged = onPhone.merging(onLaptop)
-        try merged.apply(.setQuantity(sku: "mug", quantity: 4), at: tablet, nowMs: 3, observed: read)
-        // The client saw 2 and wants 4: +2 on top of the 6, unless that would be below 1.
-        #expect(quantities(merged) == ["mug": 8])
+        try merged.apply(.setQuantity(sku: "mug", quantity: 4), at: tablet, nowMs: 3, observed: merged.view.context)
+        #expect(quantities(merged) == ["mug": 4])
         try merged.apply(.setQuantity(sku: "mug", quantity: 0), at: tablet, nowMs: 4)
         #expect(quantities(merged).isEmpty)
+    }
+
+    @Test func concurrentSetsToDifferentValuesResolveByTimestampThenReplica() throws {
+        var base = CartState()
+        try base.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1)
+        let read = base.view.context
+        var onPhone = base
+        var onLaptop = base
+        try onPhone.apply(.setQuantity(sku: "mug", quantity: 3), at: phone, nowMs: 10, observed: read)
+        try onLaptop.apply(.setQuantity(sku: "mug", quantity: 7), at: laptop, nowMs: 9, observed: read)
+        #expect(quantities(onPhone.merging(onLaptop)) == ["mug": 3], "the later set wins")
+        var tiePhone = base
+        var tieLaptop = base
+        try tiePhone.apply(.setQuantity(sku: "mug", quantity: 3), at: phone, nowMs: 10, observed: read)
+        try tieLaptop.apply(.setQuantity(sku: "mug", quantity: 7), at: laptop, nowMs: 10, observed: read)
+        #expect(quantities(tieLaptop.merging(tiePhone)) == ["mug": 7], "same timestamp: the greater replica wins")
     }
 
     @Test func decrementToZeroRemovesAndDecrementOfMissingItemIsRefused() throws {
@@ -85,17 +109,18 @@ import Testing
         #expect(cart == before)
     }
 
-    @Test func concurrentDecrementsBelowZeroHideTheItemAndAnAddResetsIt() throws {
+    @Test func concurrentDecrementsBelowZeroHideTheItemAndAnAddStartsFromZero() throws {
         var base = CartState()
         try base.apply(.add(sku: "mug", quantity: 2, details: CartItemDetails()), at: phone, nowMs: 1)
         var onPhone = base
         var onLaptop = base
         try onPhone.apply(.changeQuantity(sku: "mug", delta: -1), at: phone, nowMs: 2)
         try onLaptop.apply(.changeQuantity(sku: "mug", delta: -1), at: laptop, nowMs: 2)
+        try onLaptop.apply(.changeQuantity(sku: "mug", delta: -1), at: laptop, nowMs: 3)  // reaches 0 there: a removal
         var merged = onPhone.merging(onLaptop)
-        #expect(quantities(merged).isEmpty, "quantity 0 is not shown")
-        try merged.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: tablet, nowMs: 3)
-        #expect(quantities(merged) == ["mug": 1], "an add on a hidden item starts from zero")
+        #expect(quantities(merged).isEmpty, "quantity 0 or less is not shown")
+        try merged.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: tablet, nowMs: 4)
+        #expect(quantities(merged) == ["mug": 1], "an add on a hidden item gives exactly what it adds")
     }
 
     @Test func detailsAreLastWriterWinsWithReplicaTieBreak() throws {
@@ -123,6 +148,8 @@ import Testing
         try cart.apply(.add(sku: "c", quantity: 1, details: CartItemDetails()), at: laptop, nowMs: 2)
         try cart.apply(.clear, at: phone, nowMs: 3, observed: read)
         #expect(quantities(cart) == ["c": 1])
+        try cart.apply(.clear, at: phone, nowMs: 4)
+        #expect(quantities(cart).isEmpty, "without a token: everything the coordinator holds")
     }
 
     @Test func refusedOperationsChangeNothing() throws {
@@ -148,6 +175,11 @@ import Testing
             }
             #expect(cart == before)
         }
+        for id in ["", String(repeating: "k", count: 65)] {
+            #expect(throws: CartOperationError.invalidOperationID(reason: "must have 1...64 bytes")) {
+                try cart.apply(.remove(sku: "mug"), at: phone, nowMs: 2, id: id)
+            }
+        }
         var unseen = CartState()
         try unseen.apply(.add(sku: "x", quantity: 1, details: CartItemDetails()), at: laptop, nowMs: 1)
         #expect(throws: CartOperationError.observedContextNotCovered) {
@@ -156,7 +188,7 @@ import Testing
         #expect(cart == before)
     }
 
-    @Test func cartFullRefusesNewSKUsButNotExistingOnes() throws {
+    @Test func cartFullAndCartTooLargeAreTypedErrors() throws {
         var limits = VersioningLimits()
         limits.cartItemsPerOperationMax = 2
         var cart = CartState()
@@ -167,28 +199,126 @@ import Testing
         }
         try cart.apply(.add(sku: "a", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1, limits: limits)
         #expect(quantities(cart) == ["a": 2, "b": 1])
+
+        var small = VersioningLimits()
+        small.cartBytesPerOperationMax = 200
+        var big = CartState()
+        let before = big
+        #expect(throws: CartOperationError.cartTooLarge(bytesMax: 200)) {
+            try big.apply(.add(sku: "a", quantity: 1, details: CartItemDetails(name: String(repeating: "n", count: 250))),
+                          at: phone, nowMs: 1, limits: small)
+        }
+        #expect(big == before)
     }
 
-    @Test func contributionsPerReplicaAreFolded() throws {
+    @Test func retriesApplyOnceAtOneReplicaAndAtTwo() throws {
+        var cart = CartState()
+        let first = try cart.apply(.add(sku: "mug", quantity: 2, details: CartItemDetails()), at: phone, nowMs: 1, id: "key-1")
+        let again = try cart.apply(.add(sku: "mug", quantity: 2, details: CartItemDetails()), at: phone, nowMs: 2, id: "key-1")
+        guard case let .applied(dot) = first else { Issue.record("not applied"); return }
+        #expect(again == .duplicate(dot))
+        #expect(quantities(cart) == ["mug": 2])
+
+        // Timed out at the phone's coordinator, retried at the laptop's before they synced.
+        var base = CartState()
+        try base.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails(name: "Mug")), at: tablet, nowMs: 1)
+        var onPhone = base
+        var onLaptop = base
+        try onPhone.apply(.changeQuantity(sku: "mug", delta: 3), at: phone, nowMs: 2, id: "key-2")
+        try onLaptop.apply(.changeQuantity(sku: "mug", delta: 3), at: laptop, nowMs: 3, id: "key-2")
+        try onLaptop.apply(.changeQuantity(sku: "mug", delta: 1), at: laptop, nowMs: 4, id: "key-3")
+        for merged in [onPhone.merging(onLaptop), onLaptop.merging(onPhone)] {
+            #expect(quantities(merged) == ["mug": 5], "1 + 3 once + 1")
+            #expect(merged.item("mug")?.name == "Mug")
+        }
+        #expect(onPhone.merging(onLaptop) == onLaptop.merging(onPhone))
+        var later = onPhone.merging(onLaptop)
+        #expect(try later.apply(.changeQuantity(sku: "mug", delta: 3), at: tablet, nowMs: 5, id: "key-2") == .duplicate(Dot(replica: phone, counter: 1)))
+    }
+
+    @Test func retriedSetAtTwoReplicasGivesN() throws {
+        var base = CartState()
+        try base.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: tablet, nowMs: 1)
+        let read = base.view.context
+        var onPhone = base
+        var onLaptop = base
+        try onPhone.apply(.setQuantity(sku: "mug", quantity: 3), at: phone, nowMs: 2, observed: read, id: "set-3")
+        try onLaptop.apply(.setQuantity(sku: "mug", quantity: 3), at: laptop, nowMs: 3, observed: read, id: "set-3")
+        #expect(quantities(onPhone.merging(onLaptop)) == ["mug": 3])
+    }
+
+    @Test func operationIDsAreForgottenAfterTheWindowWithBoundedMemory() throws {
+        var limits = VersioningLimits()
+        limits.operationWindowMs = 1_000
+        limits.operationLogMax = 4
+        var cart = CartState()
+        try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 0, id: "old", limits: limits)
+        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 999, id: "new", limits: limits)
+        #expect(try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_000, id: "old",
+                               limits: limits) == .duplicate(Dot(replica: phone, counter: 1)), "within the window")
+        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_001, id: "x", limits: limits)
+        #expect(cart.rememberedOperationCount == 2, "'old' fell out of the window")
+        if case .duplicate = try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_002,
+                                            id: "old", limits: limits) {
+            Issue.record("a retry after the window applies again")
+        }
+        for index in 0..<10 {
+            try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_010 + UInt64(index),
+                           id: "k\(index)", limits: limits)
+        }
+        #expect(cart.rememberedOperationCount == 4)
+    }
+
+    @Test func staleTokensBeyondTheRememberedHistoryAreRefused() throws {
+        var limits = VersioningLimits()
+        limits.checkpointsPerCounterMax = 3
+        var cart = CartState()
+        try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1, limits: limits)
+        let old = cart.view.context
+        for step in 0..<3 {
+            try cart.apply(.changeQuantity(sku: "mug", delta: 1), at: phone, nowMs: 2 + UInt64(step), limits: limits)
+        }
+        let before = cart
+        #expect(throws: CartOperationError.self) {
+            try cart.apply(.remove(sku: "mug"), at: laptop, nowMs: 9, observed: old, limits: limits)
+        }
+        #expect(cart == before)
+        let fresh = cart.view.context
+        try cart.apply(.changeQuantity(sku: "mug", delta: 1), at: phone, nowMs: 10, limits: limits)
+        try cart.apply(.remove(sku: "mug"), at: laptop, nowMs: 11, observed: fresh, limits: limits)
+        #expect(quantities(cart) == ["mug": 1], "a token a little stale removes exactly what it saw")
+    }
+
+    @Test func compactionKeepsEveryVisibleUnitAndBoundsCounters() throws {
         var cart = CartState()
         for step in 0..<50 {
             try cart.apply(.changeQuantity(sku: "mug", delta: 1), at: phone, nowMs: UInt64(step))
             try cart.apply(.changeQuantity(sku: "mug", delta: 1), at: laptop, nowMs: UInt64(step))
         }
         let item = try #require(cart.items["mug"])
-        #expect(item.quantity.entries.count == 2 * VersioningLimits.default.quantityEntriesPerReplicaMax)
+        #expect(item.counters.count == 2)
+        #expect(item.counters.values.allSatisfy { $0.checkpoints.count == VersioningLimits.default.checkpointsPerCounterMax })
         #expect(quantities(cart) == ["mug": 100])
-        #expect(cart.item("mug")?.addedAtMs == 0)
+        try cart.apply(.setQuantity(sku: "mug", quantity: 2), at: tablet, nowMs: 60)
+        cart.compact(stable: cart.context)
+        #expect(cart.items["mug"]?.counters.isEmpty == true, "counters with nothing left to count are collected")
+        #expect(quantities(cart) == ["mug": 2])
     }
 
     @Test func retiredReplicasAreForgottenOnlyWhenUnused() throws {
         var cart = CartState()
         let old = ReplicaID(node: 1, epoch: 1)
-        try cart.apply(.add(sku: "a", quantity: 1, details: CartItemDetails()), at: old, nowMs: 1)
-        try cart.apply(.add(sku: "b", quantity: 1, details: CartItemDetails()), at: laptop, nowMs: 1)
+        try cart.apply(.add(sku: "a", quantity: 1, details: CartItemDetails()), at: old, nowMs: 1, id: "a")
+        try cart.apply(.add(sku: "b", quantity: 1, details: CartItemDetails()), at: laptop, nowMs: 1, id: "b")
         cart.forgetRetiredReplicas([old])
         #expect(cart.context.replicas.contains(old), "item a still uses a dot of the old epoch")
-        try cart.apply(.remove(sku: "a"), at: laptop, nowMs: 2)
+        try cart.apply(.remove(sku: "a"), at: laptop, nowMs: 2, id: "c")
+        cart.compact(stable: cart.context)
+        cart.forgetRetiredReplicas([old])
+        #expect(cart.context.replicas.contains(old), "the operation log still names it")
+        var limits = VersioningLimits()
+        limits.operationLogMax = 1
+        cart.merge(CartState(), limits: limits)
         cart.forgetRetiredReplicas([old])
         #expect(!cart.context.replicas.contains(old))
         #expect(quantities(cart) == ["b": 1])

@@ -102,7 +102,7 @@ import Testing
 
     @Test func invalidUTF8AndNonCanonicalOrderAreRejected() throws {
         // A cart with one replica, vv {0: 1}, one item with SKU bytes FF (invalid UTF-8).
-        let badSKU: [UInt8] = [1, 2, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0xFF, 1, 0, 1, 2, 0, 0, 0, 0, 0]
+        let badSKU: [UInt8] = [2, 2, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0xFF, 1, 0, 1, 2, 0, 0, 0, 0, 0]
         do {
             _ = try RecordCodec.decode(badSKU)
             Issue.record("decoded invalid UTF-8")

@@ -3,12 +3,11 @@ import CartTestSupport
 
 /// Random values and random (but valid) histories for the property tests.
 enum Generators {
-    /// Limits large enough that caps never interfere with the lattice laws.
+    /// Limits large enough that write caps rarely drop siblings in the law tests.
     static let lawLimits: VersioningLimits = {
         var limits = VersioningLimits()
         limits.siblingsPerKeyMax = 10_000
         limits.clockEntriesMax = 10_000
-        limits.quantityEntriesPerReplicaMax = 10_000
         return limits
     }()
 
@@ -38,19 +37,20 @@ enum Generators {
                                   timestampMs: UInt64(1_000 + rng.below(50)))
             switch rng.below(10) {
             case 0..<2:
-                states[index].write(sibling, context: VersionVector(), at: replica(index), limits: limits)
+                _ = try? states[index].write(sibling, context: VersionVector(), at: replica(index), limits: limits)
             case 2..<4:
-                states[index].write(sibling, context: states[index].context, at: replica(index), limits: limits)
+                _ = try? states[index].write(sibling, context: states[index].context, at: replica(index), limits: limits)
             case 4..<6:
+                // A context read elsewhere: refused unless this replica has seen it.
                 let read = rng.pick(pool)
-                states[index].write(sibling, context: read.context, at: replica(index), limits: limits)
+                _ = try? states[index].write(sibling, context: read.context, at: replica(index), limits: limits)
             case 6:
-                states[index].writeLastWriteWins(sibling, at: replica(index), limits: limits)
+                _ = try? states[index].writeLastWriteWins(sibling, at: replica(index), limits: limits)
             case 7..<9:
                 let other = states[rng.below(replicas)]
-                states[index].merge(other, limits: limits)
+                states[index].merge(other)
             default:
-                states[index].merge(rng.pick(pool), limits: limits)
+                states[index].merge(rng.pick(pool))
             }
             pool.append(states[index])
         }
@@ -59,15 +59,19 @@ enum Generators {
 
     static let skus = ["apple", "bread", "cheese", "dates", "eggs"]
 
+    /// SKUs that differ only in Unicode normalization ("café" in NFC and in NFD, "Å" as one
+    /// scalar and as A + ring) or in case, plus one outside the BMP.
+    static let unicodeSKUs = ["caf\u{E9}", "cafe\u{301}", "\u{C5}ngstr\u{F6}m", "A\u{30A}ngstro\u{308}m", "CAFÉ", "🛒-1"]
+
     /// A random operation (possibly one that will be refused).
     static func cartOperation(_ rng: inout SeededRandom, skus: [String] = skus) -> CartOperation {
         let sku = rng.pick(skus)
-        switch rng.below(12) {
+        switch rng.below(13) {
         case 0..<4:
             return .add(sku: sku, quantity: Int64(1 + rng.below(3)), details: details(&rng))
         case 4..<6:
             return .changeQuantity(sku: sku, delta: Int64(rng.below(5) - 2 == 0 ? 1 : rng.below(5) - 2))
-        case 6:
+        case 6, 12:
             return .setQuantity(sku: sku, quantity: Int64(rng.below(4)))
         case 7:
             return .updateDetails(sku: sku, details: CartItemDetails(name: "n\(rng.below(100))"))
@@ -82,28 +86,49 @@ enum Generators {
         CartItemDetails(
             name: rng.chance(50) ? "name-\(rng.below(1000))" : nil,
             priceMinor: rng.chance(50) ? Int64(rng.below(10_000)) : nil,
-            metadata: rng.chance(20) ? ["color": rng.pick(["red", "blue"]), "size": "\(rng.below(5))"] : nil
+            metadata: rng.chance(20) ? [rng.pick(["color", "colo\u{301}r", "col\u{F3}r"]): rng.pick(["red", "blue"]), "size": "\(rng.below(5))"] : nil
         )
     }
 
-    /// Cart states visited by a random history of operations and merges.
-    static func cartPool(_ rng: inout SeededRandom, replicas: Int, steps: Int,
+    /// Cart states visited by a random history of operations (some retried under the same id,
+    /// at the same or another replica), merges, and compactions at points every replica has
+    /// reached. `skus` defaults to a mix of plain and Unicode-equivalent SKUs.
+    static func cartPool(_ rng: inout SeededRandom, replicas: Int, steps: Int, skus: [String] = skus + unicodeSKUs,
                          limits: VersioningLimits = lawLimits) -> [CartState] {
         var states = [CartState](repeating: CartState(), count: replicas)
         var pool: [CartState] = [CartState()]
+        var recent: [(operation: CartOperation, id: String, observed: CausalContext?)] = []
         for step in 0..<steps {
             let index = rng.below(replicas)
-            if rng.chance(60) {
-                let observed: CausalContext? = rng.chance(30) ? rng.pick(pool.suffix(5)).context : nil
-                let coveredObserved = observed.flatMap { states[index].context.covers($0) ? $0 : nil }
-                let operation = cartOperation(&rng)
+            let roll = rng.below(100)
+            if roll < 55 {
+                var request: (operation: CartOperation, id: String, observed: CausalContext?)
+                if rng.chance(15), let retry = recent.last {
+                    request = retry  // a client retry: same id, same token
+                } else {
+                    let observed: CausalContext? = rng.chance(30) ? rng.pick(pool.suffix(5)).context : nil
+                    request = (cartOperation(&rng, skus: skus), "op-\(step)", observed)
+                    recent.append(request)
+                }
+                let covered = request.observed.flatMap { states[index].context.covers($0) ? $0 : nil }
                 let nowMs = UInt64(1_000 + step * 10 + rng.below(30))
-                try? states[index].apply(operation, at: replica(index), nowMs: nowMs, observed: coveredObserved, limits: limits)
-            } else if rng.chance(70) {
+                let me = replica(index)
+                _ = try? states[index].apply(request.operation, id: OperationID(request.id), at: me,
+                                         issuedCounter: states[index].context.highestCounter(of: me), nowMs: nowMs,
+                                         observed: covered, limits: limits)
+            } else if roll < 85 {
                 let other = states[rng.below(replicas)]
-                states[index].merge(other)
+                states[index].merge(other, limits: limits)
+            } else if roll < 95 {
+                states[index].merge(rng.pick(pool), limits: limits)
             } else {
-                states[index].merge(rng.pick(pool))
+                // Full exchange, then compaction on some replicas: the merged context is stable.
+                var all = CartState()
+                for state in states { all.merge(state, limits: limits) }
+                for replica in 0..<replicas {
+                    states[replica] = all
+                    if rng.chance(60) { states[replica].compact(stable: all.context) }
+                }
             }
             pool.append(states[index])
         }

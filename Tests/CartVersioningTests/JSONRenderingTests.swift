@@ -25,8 +25,8 @@ import Testing
 
     @Test func siblingsViewJSONIsStable() throws {
         var set = SiblingSet()
-        set.write(Sibling(value: Array("hi".utf8), timestampMs: 5), context: VersionVector(), at: ReplicaID(node: 7, epoch: 1))
-        set.write(.deletion(timestampMs: 6), context: VersionVector(), at: ReplicaID(node: 8, epoch: 2))
+        try set.write(Sibling(value: Array("hi".utf8), timestampMs: 5), context: VersionVector(), at: ReplicaID(node: 7, epoch: 1))
+        try set.write(.deletion(timestampMs: 6), context: VersionVector(), at: ReplicaID(node: 8, epoch: 2))
         let json = String(decoding: try Self.encoder().encode(SiblingsView(set, policy: .siblings)), as: UTF8.self)
         print("json-siblings: \(json)")
         let token = try CausalContext(versionVector: set.context).token()

@@ -1,95 +1,189 @@
-/// A replicated shopping cart: an add-wins, observed-remove map SKU → item (a delta-state
-/// ORMap in the style of ORSWOT), stored under one key with the `.cart` policy.
+/// A replicated shopping cart: a map SKU → item under one key with the `.cart` policy, merged
+/// as a CRDT (a join: commutative, associative, idempotent), with exact quantities.
 ///
-/// State: a causal context (every operation dot this state has seen) and, per SKU, four dot
-/// maps: quantity contributions, and LWW entries for name, price and metadata. Each operation
-/// at a replica takes a fresh dot `(replica, n)`.
+/// State: a causal context (every operation's dot this state has seen), the items by SKU bytes
+/// (`ItemState`), and the recent operation ids (`OperationLog`). Every operation takes a fresh
+/// dot `(replica, n)` from its coordinator.
 ///
-/// Semantics:
-/// - Add wins: a removal drops only the entries whose dots it observed; an add or increment
-///   concurrent with the removal survives, with its own delta only.
-/// - Quantity = sum of live contributions, so concurrent increments all count (two devices
-///   adding one unit each give two). Setting a quantity is a change relative to what the client
-///   observed.
-/// - No tombstones: a removed item leaves only its dots in the context, whose size is one entry
-///   per replica id (plus a dot cloud that is empty under full-state merges).
-/// - Bounded per item: each replica keeps at most `quantityEntriesPerReplicaMax` contributions
-///   per item; past it, its oldest contribution is folded into the new one. The exact semantics
-///   above then hold unless a removal concurrent with that new write had observed the folded
-///   contribution: the removal then fails to reset the folded delta (it survives inside the new
-///   contribution). A precise, bounded alternative does not exist without knowing causal
-///   stability (which cuts every replica has seen); see data-format.md ("Record codec").
+/// Semantics (data-format.md "Cart semantics" has the table):
+/// - **Quantities are exact.** Each replica's changes to an item form a cumulative series
+///   (`ActorCounter`); a removal removes exactly the units it observed, an add or change
+///   concurrent with it survives with its own units only, concurrent increments all count, and a
+///   removed unit never comes back, under any merge order. Nothing is folded or pruned by time.
+/// - **"Set quantity to N" means N.** Concurrent sets to the same N give N; to different values
+///   the greatest `(timestampMs, replica, counter)` wins; changes concurrent with a set count on
+///   top of it.
+/// - **Details survive with the item:** every quantity change re-asserts name, price and
+///   metadata under its own dot.
+/// - **Retries apply once** (`OperationLog`), within a window.
+/// - **One encoding per state:** SKUs, names and metadata are brought to NFC when an operation
+///   is applied, then compared and stored as bytes (`UTF8Text`).
 ///
-/// Merge is a join: commutative, associative, idempotent. Operations run through `apply`, merges
-/// through `merge`; both are pure value mutations with time passed in, never read.
+/// Size: per item, one counter per replica that changed it (with at most
+/// `checkpointsPerCounterMax` remembered positions) and one entry per field per concurrent
+/// writer; removed items stay, hidden, until `compact(stable:)` collects them at a point every
+/// replica has reached. Bound: (visible items + items removed since the last compaction) ×
+/// replicas, plus the operation log.
 ///
 /// Thread safety: a `Sendable` value type; each copy is independent.
 public struct CartState: Hashable, Sendable {
     /// Every operation dot this state has seen.
     public internal(set) var context: CausalContext
-    /// Live items by SKU (including items whose quantity is not positive, which are not shown).
-    var items: [String: CartItemState]
+    /// Items by SKU bytes, including hidden ones (quantity not positive) not yet collected.
+    var items: [UTF8Text: ItemState]
+    /// Recently applied operation ids.
+    var operations: OperationLog
 
     /// The empty cart.
     public init() {
         context = CausalContext()
         items = [:]
+        operations = OperationLog()
     }
 
     /// A cart from parts the caller has validated (decoder, tests).
-    init(validatedContext: CausalContext, items: [String: CartItemState]) {
+    init(validatedContext: CausalContext, items: [UTF8Text: ItemState], operations: OperationLog) {
         self.context = validatedContext
         self.items = items
+        self.operations = operations
     }
 
-    /// The user-visible cart: items with a positive quantity, ascending by SKU (UTF-8 bytes),
-    /// and the causal context a client sends back with its next operation.
+    /// The user-visible cart: items with a positive quantity, ascending by SKU bytes, and the
+    /// causal context a client sends back with its next operation.
     public var view: CartView {
-        let visible = items.compactMap { $0.value.view(sku: $0.key) }.sorted { $0.sku.utf8Precedes($1.sku) }
+        let visible = items.sorted { $0.key < $1.key }.compactMap { $0.value.view(sku: $0.key) }
         return CartView(items: visible, context: context)
     }
 
-    /// The visible item `sku`, if any.
+    /// The visible item `sku` (in NFC, as operations store it), if any.
     public func item(_ sku: String) -> CartItem? {
-        items[sku]?.view(sku: sku)
+        let key = UTF8Text(sku.normalizedNFC)
+        return items[key]?.view(sku: key)
     }
 
     /// Number of stored items, visible or not.
     public var storedItemCount: Int { items.count }
 
-    /// Number of dot-tagged entries over all items (a size metric).
+    /// Number of counters and dot-tagged entries over all items (a size metric).
     public var storedEntryCount: Int { items.values.reduce(0) { $0 + $1.entryCount } }
 
-    /// Joins `other` into `self`.
-    public mutating func merge(_ other: CartState) {
-        var merged: [String: CartItemState] = [:]
+    /// Number of operation ids remembered.
+    public var rememberedOperationCount: Int { operations.entries.count }
+
+    // MARK: - Merge
+
+    /// Joins `other` into `self`. Never fails and never drops anything the join keeps: merges
+    /// run during replication and repair, where no client can be told.
+    public mutating func merge(_ other: CartState, limits: VersioningLimits = .default) {
+        var merged: [UTF8Text: ItemState] = [:]
         merged.reserveCapacity(max(items.count, other.items.count))
         for sku in Set(items.keys).union(other.items.keys) {
-            let mine = items[sku] ?? CartItemState()
-            let theirs = other.items[sku] ?? CartItemState()
-            let item = mine.merged(with: theirs, selfContext: context, otherContext: other.context)
-            if !item.isEmpty {
-                merged[sku] = item
-            }
+            let item = (items[sku] ?? ItemState()).merged(with: other.items[sku] ?? ItemState(), selfContext: context,
+                                                          otherContext: other.context, checkpointsMax: limits.checkpointsPerCounterMax)
+            if !item.isEmpty { merged[sku] = item }
         }
         items = merged
         context.merge(other.context)
+        operations.merge(other.operations, limits: limits)
+        undoDuplicateApplications()
     }
 
     /// The join of two carts, as a new cart.
-    public func merging(_ other: CartState) -> CartState {
+    public func merging(_ other: CartState, limits: VersioningLimits = .default) -> CartState {
         var result = self
-        result.merge(other)
+        result.merge(other, limits: limits)
         return result
     }
 
-    /// Forgets the context entries of `retired` replicas that no live item entry uses.
+    /// Undoes every application of an operation id but its canonical one (the least dot): drops
+    /// their set and detail entries and cancels their quantity changes. If a removal has reset
+    /// the change of any application of the id, the canonical one's change is cancelled too: the
+    /// client's token saw "the" operation, whichever coordinator it read from, so its units must
+    /// not survive through the twin. Monotone (resets and cancellations only grow) and
+    /// idempotent, so merge stays a join.
+    mutating func undoDuplicateApplications() {
+        for entry in operations.entries.values where entry.applications.count > 1 {
+            let anyReset = entry.applications.contains { changeWasReset($0) }
+            for (index, application) in entry.applications.enumerated() {
+                guard let sku = application.sku, var item = items[sku] else { continue }
+                if index > 0 { item.removeEntries(of: application.dot) }
+                if index > 0 || anyReset, let change = application.change,
+                   var counter = item.counters[application.dot.replica], counter.start == change.start {
+                    counter.cancel(change.interval)
+                    item.counters[application.dot.replica] = counter
+                }
+                items[sku] = item.isEmpty ? nil : item
+            }
+        }
+    }
+
+    /// True if a removal reset the units `application` changed (the series' watermark passed
+    /// its interval). A series no longer held (collected, or restarted) counts as not reset:
+    /// compaction keeps every series the operation log still names, so this happens only past
+    /// the window.
+    private func changeWasReset(_ application: OperationLog.Application) -> Bool {
+        guard let sku = application.sku, let change = application.change,
+              let counter = items[sku]?.counters[application.dot.replica], counter.start == change.start else { return false }
+        return change.interval.upper <= (change.interval.isMinus ? counter.resetMinus : counter.resetPlus)
+    }
+
+    // MARK: - Compaction
+
+    /// Collects what a point every replica has reached makes unnecessary: counters that no
+    /// longer count anything (all their units removed or cancelled), spent cancellations, and
+    /// hidden items left with nothing that counts. Returns the number of items collected.
+    ///
+    /// What is kept is exactly what can still matter: a hidden item whose counted changes do not
+    /// cancel out (concurrent decrements past zero, -1 and +1 say) stays until an add or a
+    /// removal resets it, because a removal that observed only its -1 makes it visible again.
+    /// The details of a collected item cannot matter: it can only come back by an add, which
+    /// starts afresh, every other replica having seen what this one has.
+    ///
+    /// `stable` must be a context every replica of this cart has merged (the cluster's
+    /// anti-entropy establishes it). This state is compacted only if `stable` covers everything
+    /// it has seen, so that every removal it knows of is known everywhere: a replica that later
+    /// changes a collected series either still holds its watermarks or starts a new series.
+    @discardableResult
+    public mutating func compact(stable: CausalContext) -> Int {
+        guard stable.covers(context) else { return 0 }
+        // Series the operation log names stay: undoing a duplicate reads their watermarks.
+        // (A series is named by its start event, which belongs to one item.)
+        var named: Set<Dot> = []
+        for entry in operations.entries.values where entry.applications.count > 1 {
+            for application in entry.applications {
+                guard let change = application.change else { continue }
+                named.insert(Dot(replica: application.dot.replica, counter: change.start))
+            }
+        }
+        var collected = 0
+        for (sku, var item) in items {
+            for (replica, var counter) in item.counters {
+                let series = Dot(replica: replica, counter: counter.start)
+                if counter.livePlus == 0 && counter.liveMinus == 0 && !named.contains(series) {
+                    item.counters[replica] = nil
+                    continue
+                }
+                counter.cancellations.removeAll { $0.upper <= ($0.isMinus ? counter.resetMinus : counter.resetPlus) }
+                item.counters[replica] = counter
+            }
+            if item.counters.isEmpty && item.sets.isEmpty {
+                items[sku] = nil
+                collected += 1
+            } else {
+                items[sku] = item
+            }
+        }
+        return collected
+    }
+
+    /// Forgets the context entries of `retired` replicas that nothing in the cart uses.
     ///
     /// Call only when those (node, epoch) pairs will never coordinate again and anti-entropy has
     /// confirmed every replica of this cart has merged past them. Cost if called early: a stale
     /// replica's state can bring back an item those replicas added and someone removed.
     public mutating func forgetRetiredReplicas(_ retired: Set<ReplicaID>) {
-        let used = Set(items.values.flatMap { $0.allDots.map(\.replica) })
+        var used = Set(items.values.flatMap { $0.allDots.map(\.replica) })
+        for entry in operations.entries.values { used.formUnion(entry.applications.map(\.dot.replica)) }
         for replica in retired where !used.contains(replica) {
             context.forget(replica)
         }

@@ -1,16 +1,16 @@
 /// One write of a last-writer-wins field (name, price, metadata), tagged in a `DotMap` by the
 /// dot of the operation that wrote it.
 ///
-/// A write supersedes every entry its replica held (they are in its context), so only writes
-/// that were concurrent coexist; a read picks the greatest `(timestampMs, replica, counter)`.
-/// Because entries carry dots, a removal also removes the fields it observed: a removed item's
-/// old name never leaks into a concurrent re-add.
+/// A write supersedes every entry of the field its coordinator held, so only concurrent writes
+/// coexist; a read picks the greatest `(timestampMs, replica, counter)`. Every change to an
+/// item's quantity re-asserts the current winners under its own dot (same value, same
+/// timestamp), so an item kept alive by an add concurrent with its removal keeps its details.
 ///
 /// Thread safety: a `Sendable` value type.
 struct RegisterEntry<Value: Hashable & Sendable & Comparable>: Hashable, Sendable, Comparable, TimestampedPayload {
     /// The written value.
     var value: Value
-    /// Coordinator wall-clock time of the write, in ms since the Unix epoch.
+    /// Coordinator wall-clock time of the original write, in ms since the Unix epoch.
     var timestampMs: UInt64
 
     static func < (lhs: RegisterEntry, rhs: RegisterEntry) -> Bool {
@@ -26,10 +26,13 @@ protocol TimestampedPayload {
 
 extension DotMap where Payload: TimestampedPayload {
     /// The LWW winner: the entry with the greatest `(timestampMs, replica, counter)`.
-    var lastWriterWinsEntry: Payload? {
+    var lastWriterWins: (dot: Dot, payload: Payload)? {
         entries.max { lhs, rhs in
             (lhs.value.timestampMs, lhs.key.replica, lhs.key.counter)
                 < (rhs.value.timestampMs, rhs.key.replica, rhs.key.counter)
-        }?.value
+        }.map { (dot: $0.key, payload: $0.value) }
     }
+
+    /// The LWW winner's payload.
+    var lastWriterWinsEntry: Payload? { lastWriterWins?.payload }
 }

@@ -30,6 +30,9 @@ public struct CausalContext: Hashable, Sendable {
         compact()
     }
 
+    /// True if no event has been seen.
+    public var isEmpty: Bool { versionVector.isEmpty && dotCloud.isEmpty }
+
     /// True if the event `dot` has been seen.
     public func contains(_ dot: Dot) -> Bool {
         versionVector.contains(dot) || dotCloud.contains(dot)
@@ -42,13 +45,13 @@ public struct CausalContext: Hashable, Sendable {
         compact()
     }
 
-    /// The next event `replica` would issue: one past every counter of it seen so far.
-    public func nextDot(for replica: ReplicaID) -> Dot {
+    /// The highest counter of `replica` seen (vector or cloud), 0 if none.
+    public func highestCounter(of replica: ReplicaID) -> UInt64 {
         var highest = versionVector[replica]
         for dot in dotCloud where dot.replica == replica {
             highest = max(highest, dot.counter)
         }
-        return Dot(replica: replica, counter: highest + 1)
+        return highest
     }
 
     /// Union of the seen events.

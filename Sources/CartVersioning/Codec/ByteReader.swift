@@ -103,4 +103,14 @@ struct ByteReader {
         }
         return value
     }
+
+    /// Varint length (at most `maxBytes`) then valid UTF-8, kept as bytes (no normalization).
+    mutating func text(_ what: String, maxBytes: Int) throws(RecordCodecError) -> UTF8Text {
+        let start = offset
+        let raw = try lengthPrefixed(what, maxBytes: maxBytes)
+        guard String(validating: raw, as: UTF8.self) != nil else {
+            throw RecordCodecError(.invalidUTF8, offset: start, expected: "\(what) as UTF-8")
+        }
+        return UTF8Text(validatedUTF8: raw)
+    }
 }

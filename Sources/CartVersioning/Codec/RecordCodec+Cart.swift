@@ -1,58 +1,69 @@
-/// Kind 2: a `CartState`; and the causal context shared with kind 3.
+/// Kind 2 (format version 2): a `CartState`; and the causal context shared with kind 3.
 ///
 /// ```
-/// cart     := replicas context itemCount:uvarint item{itemCount}     ; items strictly ascending by SKU bytes
-/// replicas := replicaCount:uvarint (node:uvarint epoch:uvarint){replicaCount}
-///                                              ; strictly ascending, each referenced by the context
-/// context  := vvCount:uvarint (replicaIndex:uvarint counter:uvarint){vvCount}
-///             cloudCount:uvarint dot{cloudCount}
-/// item     := sku:string
-///             quantityCount:uvarint (dot delta:svarint addedAtMs:uvarint timestampMs:uvarint)*
-///             nameCount:uvarint     (dot timestampMs:uvarint name:string)*
-///             priceCount:uvarint    (dot timestampMs:uvarint priceMinor:svarint)*
-///             metadataCount:uvarint (dot timestampMs:uvarint pairCount:uvarint (key:string value:string)*)*
-/// dot      := replicaIndex:uvarint counter:uvarint
+/// cart      := replicas context itemCount:uvarint item{itemCount} opCount:uvarint operation{opCount}
+/// replicas  := replicaCount:uvarint (node:uvarint epoch:uvarint){replicaCount}
+///                                     ; strictly ascending, each referenced by the context
+/// context   := vvCount:uvarint (replicaIndex:uvarint counter:uvarint){vvCount}
+///              cloudCount:uvarint dot{cloudCount}
+/// item      := sku:text                                    ; items strictly ascending by SKU bytes
+///              counterCount:uvarint counter{counterCount}  ; strictly ascending by replica index
+///              setCount:uvarint (dot quantity:uvarint addedAtMs:uvarint timestampMs:uvarint){setCount}
+///              nameCount:uvarint (dot timestampMs:uvarint name:text){nameCount}
+///              priceCount:uvarint (dot timestampMs:uvarint priceMinor:svarint){priceCount}
+///              metadataCount:uvarint (dot timestampMs:uvarint pairCount:uvarint (key:text value:text){pairCount}){metadataCount}
+/// counter   := replicaIndex:uvarint start:uvarint resetPlus:uvarint resetMinus:uvarint
+///              addedAtMs:uvarint timestampMs:uvarint
+///              checkpointCount:uvarint (counter:uvarint plus:uvarint minus:uvarint){checkpointCount}
+///              cancelCount:uvarint (sign:u8 lower:uvarint upper:uvarint){cancelCount}
+/// operation := id:text timestampMs:uvarint appCount:uvarint application{appCount}   ; ids ascending by bytes
+/// application := dot flags:u8 sku:text? (start:uvarint sign:u8 lower:uvarint upper:uvarint)?
+///              ; flags bit 0: a SKU follows; bit 1: a change follows (needs bit 0)
+/// dot       := replicaIndex:uvarint counter:uvarint
+/// text      := length:uvarint UTF-8 bytes
 /// ```
 extension RecordCodec {
     static func encodeCart(_ cart: CartState, into writer: inout ByteWriter,
                            limits: VersioningLimits) throws(RecordCodecError) {
         let table = try encodeReplicaTable(cart.context.replicas, into: &writer, limits: limits)
         try encodeContext(cart.context, table: table, into: &writer, limits: limits)
-        try require(cart.items.count <= limits.cartItemsMax, "at most \(limits.cartItemsMax) items")
         writer.count(cart.items.count)
-        for (sku, item) in cart.items.sorted(by: { $0.key.utf8Precedes($1.key) }) {
-            try require(!sku.isEmpty && sku.utf8.count <= limits.skuBytesMax, "SKU of 1...\(limits.skuBytesMax) bytes")
+        for (sku, item) in cart.items.sorted(by: { $0.key < $1.key }) {
+            try require(!sku.isEmpty && sku.bytes.count <= limits.skuBytesMax, "SKU of 1...\(limits.skuBytesMax) bytes")
             try require(!item.isEmpty, "no empty item")
-            writer.string(sku)
-            try encodeField(item.quantity, table: table, into: &writer, limits: limits) { (entry, writer: inout ByteWriter) throws(RecordCodecError) in
-                writer.svarint(entry.delta)
+            writer.lengthPrefixed(sku.bytes)
+            try encodeCounters(item.counters, table: table, into: &writer, limits: limits)
+            try encodeField(item.sets, table: table, into: &writer, limits: limits) { (entry, writer: inout ByteWriter) throws(RecordCodecError) in
+                try require(entry.quantity >= 1, "set quantities of at least 1")
+                writer.uvarint(UInt64(entry.quantity))
                 writer.uvarint(entry.addedAtMs)
                 writer.uvarint(entry.timestampMs)
             }
             try encodeField(item.name, table: table, into: &writer, limits: limits) { (entry, writer: inout ByteWriter) throws(RecordCodecError) in
-                try require(entry.value.utf8.count <= limits.nameBytesMax, "name of at most \(limits.nameBytesMax) bytes")
+                try require(entry.value.bytes.count <= limits.nameBytesMax, "name of at most \(limits.nameBytesMax) bytes")
                 writer.uvarint(entry.timestampMs)
-                writer.string(entry.value)
+                writer.lengthPrefixed(entry.value.bytes)
             }
             try encodeField(item.price, table: table, into: &writer, limits: limits) { (entry, writer: inout ByteWriter) throws(RecordCodecError) in
                 writer.uvarint(entry.timestampMs)
                 writer.svarint(entry.value)
             }
             try encodeField(item.metadata, table: table, into: &writer, limits: limits) { (entry, writer: inout ByteWriter) throws(RecordCodecError) in
-                let pairs = entry.value.sortedPairs
+                let pairs = entry.value.pairs
                 try require(pairs.count <= limits.metadataEntriesMax, "at most \(limits.metadataEntriesMax) metadata pairs")
                 writer.uvarint(entry.timestampMs)
                 writer.count(pairs.count)
                 for pair in pairs {
-                    try require(!pair.key.isEmpty && pair.key.utf8.count <= limits.metadataKeyBytesMax,
+                    try require(!pair.key.isEmpty && pair.key.bytes.count <= limits.metadataKeyBytesMax,
                                 "metadata key of 1...\(limits.metadataKeyBytesMax) bytes")
-                    try require(pair.value.utf8.count <= limits.metadataValueBytesMax,
+                    try require(pair.value.bytes.count <= limits.metadataValueBytesMax,
                                 "metadata value of at most \(limits.metadataValueBytesMax) bytes")
-                    writer.string(pair.key)
-                    writer.string(pair.value)
+                    writer.lengthPrefixed(pair.key.bytes)
+                    writer.lengthPrefixed(pair.value.bytes)
                 }
             }
         }
+        try encodeOperations(cart.operations, table: table, into: &writer, limits: limits)
     }
 
     static func decodeCart(_ reader: inout ByteReader,
@@ -61,36 +72,39 @@ extension RecordCodec {
         var used = [Bool](repeating: false, count: table.count)
         let context = try decodeContext(&reader, table: table, used: &used, limits: limits)
         try checkAllUsed(used, reader: reader)
-        let itemCount = try reader.count("item count", max: limits.cartItemsMax, minimumElementBytes: 6)
-        var items: [String: CartItemState] = [:]
-        var previousSKU: [UInt8]?
+        // An item takes at least 7 bytes: a SKU (2) and five counts.
+        let itemCount = try reader.count("item count", max: Int.max, minimumElementBytes: 7)
+        var items: [UTF8Text: ItemState] = [:]
+        var previousSKU: UTF8Text?
         for _ in 0..<itemCount {
             let skuOffset = reader.offset
-            let sku = try decodeOrderedKey(&reader, "SKU", maxBytes: limits.skuBytesMax,
-                                           previous: &previousSKU) { items[$0] != nil }
+            let sku = try reader.text("SKU", maxBytes: limits.skuBytesMax)
+            try checkAscendingKey(sku, after: &previousSKU, "SKU", offset: skuOffset)
             let item = try decodeItem(&reader, table: table, context: context, limits: limits)
             guard !item.isEmpty else {
-                throw RecordCodecError(.invalidValue, offset: skuOffset, expected: "an item with at least one entry")
+                throw RecordCodecError(.invalidValue, offset: skuOffset, expected: "an item with at least one counter or entry")
             }
             items[sku] = item
         }
-        return CartState(validatedContext: context, items: items)
+        let operations = try decodeOperations(&reader, table: table, context: context, limits: limits)
+        return CartState(validatedContext: context, items: items, operations: operations)
     }
 
     private static func decodeItem(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
-                                   limits: VersioningLimits) throws(RecordCodecError) -> CartItemState {
-        var item = CartItemState()
-        item.quantity = try decodeField(&reader, "quantity", table: table, context: context, limits: limits) {
-            (reader: inout ByteReader) throws(RecordCodecError) -> QuantityEntry in
-            let delta = try reader.svarint("quantity delta")
-            let addedAtMs = try reader.uvarint("addedAtMs")
-            let timestampMs = try reader.uvarint("quantity timestampMs")
-            return QuantityEntry(delta: delta, addedAtMs: addedAtMs, timestampMs: timestampMs)
+                                   limits: VersioningLimits) throws(RecordCodecError) -> ItemState {
+        var item = ItemState()
+        item.counters = try decodeCounters(&reader, table: table, context: context, limits: limits)
+        item.sets = try decodeField(&reader, "set", table: table, context: context, limits: limits) {
+            (reader: inout ByteReader) throws(RecordCodecError) -> SetEntry in
+            let quantity = try reader.uvarint("set quantity", in: 1...UInt64(Int64.max))
+            let addedAtMs = try reader.uvarint("set addedAtMs")
+            let timestampMs = try reader.uvarint("set timestampMs")
+            return SetEntry(quantity: Int64(quantity), addedAtMs: addedAtMs, timestampMs: timestampMs)
         }
         item.name = try decodeField(&reader, "name", table: table, context: context, limits: limits) {
-            (reader: inout ByteReader) throws(RecordCodecError) -> RegisterEntry<String> in
+            (reader: inout ByteReader) throws(RecordCodecError) -> RegisterEntry<UTF8Text> in
             let timestampMs = try reader.uvarint("name timestampMs")
-            let name = try reader.string("name", maxBytes: limits.nameBytesMax)
+            let name = try reader.text("name", maxBytes: limits.nameBytesMax)
             return RegisterEntry(value: name, timestampMs: timestampMs)
         }
         item.price = try decodeField(&reader, "price", table: table, context: context, limits: limits) {
@@ -107,47 +121,224 @@ extension RecordCodec {
         return item
     }
 
-    /// Reads a map key in canonical form: a non-empty string (`what`, at most `maxBytes`) that
-    /// sorts strictly after `previous` by UTF-8 bytes and, as a Unicode string, differs from
-    /// every key read before (`isDuplicate`). Updates `previous`.
-    private static func decodeOrderedKey(_ reader: inout ByteReader, _ what: String, maxBytes: Int,
-                                         previous: inout [UInt8]?,
-                                         isDuplicate: (String) -> Bool) throws(RecordCodecError) -> String {
-        let offset = reader.offset
-        let key = try reader.string(what, maxBytes: maxBytes)
-        let bytes = Array(key.utf8)
-        if bytes.isEmpty {
+    /// Checks that `key` sorts strictly after `previous` by bytes and is not empty; updates it.
+    private static func checkAscendingKey(_ key: UTF8Text, after previous: inout UTF8Text?, _ what: String,
+                                          offset: Int) throws(RecordCodecError) {
+        if key.isEmpty {
             throw RecordCodecError(.invalidValue, offset: offset, expected: "a non-empty \(what)")
         }
-        if let previous, !previous.lexicographicallyPrecedes(bytes) {
+        if let previous, !(previous < key) {
             throw RecordCodecError(.nonCanonical, offset: offset, expected: "\(what)s strictly ascending by UTF-8 bytes")
         }
-        previous = bytes
-        guard !isDuplicate(key) else {
-            throw RecordCodecError(.nonCanonical, offset: offset, expected: "\(what)s distinct as Unicode strings")
-        }
-        return key
+        previous = key
     }
 
     private static func decodeMetadata(_ reader: inout ByteReader,
                                        limits: VersioningLimits) throws(RecordCodecError) -> ItemMetadata {
         let count = try reader.count("metadata pair count", max: limits.metadataEntriesMax, minimumElementBytes: 3)
-        var pairs: [String: String] = [:]
-        var previousKey: [UInt8]?
+        var pairs: [(key: UTF8Text, value: UTF8Text)] = []
+        var previousKey: UTF8Text?
         for _ in 0..<count {
-            let key = try decodeOrderedKey(&reader, "metadata key", maxBytes: limits.metadataKeyBytesMax,
-                                           previous: &previousKey) { pairs[$0] != nil }
-            pairs[key] = try reader.string("metadata value", maxBytes: limits.metadataValueBytesMax)
+            let keyOffset = reader.offset
+            let key = try reader.text("metadata key", maxBytes: limits.metadataKeyBytesMax)
+            try checkAscendingKey(key, after: &previousKey, "metadata key", offset: keyOffset)
+            pairs.append((key, try reader.text("metadata value", maxBytes: limits.metadataValueBytesMax)))
         }
-        return ItemMetadata(pairs: pairs)
+        return ItemMetadata(validatedPairs: pairs)
     }
+
+    // MARK: - Counters
+
+    private static func encodeCounters(_ counters: [ReplicaID: ActorCounter], table: [ReplicaID: UInt64],
+                                       into writer: inout ByteWriter, limits: VersioningLimits) throws(RecordCodecError) {
+        writer.count(counters.count)
+        for (replica, c) in counters.sorted(by: { $0.key < $1.key }) {
+            guard let index = table[replica] else {
+                throw RecordCodecError(.invalidValue, offset: 0, expected: "counter of \(replica) inside the causal context")
+            }
+            try require(!c.checkpoints.isEmpty && c.checkpoints.count <= limits.checkpointsPerCounterMax,
+                        "1...\(limits.checkpointsPerCounterMax) checkpoints per counter")
+            writer.uvarint(index)
+            writer.uvarint(c.start)
+            writer.uvarint(c.resetPlus)
+            writer.uvarint(c.resetMinus)
+            writer.uvarint(c.addedAtMs)
+            writer.uvarint(c.timestampMs)
+            writer.count(c.checkpoints.count)
+            for p in c.checkpoints {
+                writer.uvarint(p.counter)
+                writer.uvarint(p.plus)
+                writer.uvarint(p.minus)
+            }
+            writer.count(c.cancellations.count)
+            for x in c.cancellations {
+                writer.u8(x.isMinus ? 1 : 0)
+                writer.uvarint(x.lower)
+                writer.uvarint(x.upper)
+            }
+        }
+    }
+
+    private static func decodeCounters(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
+                                       limits: VersioningLimits) throws(RecordCodecError) -> [ReplicaID: ActorCounter] {
+        // A counter takes at least 11 bytes: six fields, a checkpoint (3) and two counts.
+        let count = try reader.count("counter count", max: table.count, minimumElementBytes: 11)
+        var counters: [ReplicaID: ActorCounter] = [:]
+        var previousIndex: UInt64?
+        for _ in 0..<count {
+            let offset = reader.offset
+            let index = try reader.uvarint("counter replica index", in: 0...UInt64(max(0, table.count - 1)))
+            guard !table.isEmpty else { throw reader.error(.invalidValue, "a replica table entry for the counter") }
+            if let previousIndex, previousIndex >= index {
+                throw RecordCodecError(.nonCanonical, offset: offset, expected: "counters strictly ascending by replica")
+            }
+            previousIndex = index
+            let replica = table[Int(index)]
+            let start = try reader.uvarint("series start", in: 1...limits.counterMax)
+            let resetPlus = try reader.uvarint("resetPlus")
+            let resetMinus = try reader.uvarint("resetMinus")
+            let addedAtMs = try reader.uvarint("counter addedAtMs")
+            let timestampMs = try reader.uvarint("counter timestampMs")
+            let checkpointCount = try reader.count("checkpoint count", max: limits.checkpointsPerCounterMax, minimumElementBytes: 3)
+            guard checkpointCount >= 1 else { throw reader.error(.invalidValue, "at least one checkpoint") }
+            var checkpoints: [ActorCounter.Checkpoint] = []
+            for _ in 0..<checkpointCount {
+                let at = reader.offset
+                let p = ActorCounter.Checkpoint(counter: try reader.uvarint("checkpoint counter", in: start...limits.counterMax),
+                                                plus: try reader.uvarint("checkpoint plus"),
+                                                minus: try reader.uvarint("checkpoint minus"))
+                if let last = checkpoints.last, !(last.counter < p.counter && last.plus <= p.plus && last.minus <= p.minus) {
+                    throw RecordCodecError(.nonCanonical, offset: at, expected: "checkpoints ascending by counter with non-decreasing totals")
+                }
+                guard context.contains(Dot(replica: replica, counter: p.counter)) else {
+                    throw RecordCodecError(.invalidValue, offset: at, expected: "checkpoint \(replica):\(p.counter) inside the causal context")
+                }
+                checkpoints.append(p)
+            }
+            guard context.contains(Dot(replica: replica, counter: start)) else {
+                throw RecordCodecError(.invalidValue, offset: offset, expected: "series start \(replica):\(start) inside the causal context")
+            }
+            let latest = checkpoints[checkpoints.count - 1]
+            guard resetPlus <= latest.plus, resetMinus <= latest.minus else {
+                throw RecordCodecError(.invalidValue, offset: offset, expected: "resets within the series' totals")
+            }
+            let cancelCount = try reader.count("cancellation count", max: Int.max, minimumElementBytes: 3)
+            var cancellations: [ActorCounter.Cancellation] = []
+            for _ in 0..<cancelCount {
+                let at = reader.offset
+                let kind = try reader.u8("cancellation sign")
+                guard kind <= 1 else { throw RecordCodecError(.invalidValue, offset: at, expected: "cancellation sign 0 (added) or 1 (taken)") }
+                let c = ActorCounter.Cancellation(isMinus: kind == 1, lower: try reader.uvarint("cancellation lower"),
+                                                  upper: try reader.uvarint("cancellation upper"))
+                let total = c.isMinus ? latest.minus : latest.plus
+                let reset = c.isMinus ? resetMinus : resetPlus
+                guard c.lower < c.upper, c.upper <= total, c.upper > reset else {
+                    throw RecordCodecError(.invalidValue, offset: at, expected: "a cancelled interval inside the series, above its reset")
+                }
+                if let last = cancellations.last, !(last < c && (last.isMinus != c.isMinus || last.upper <= c.lower)) {
+                    throw RecordCodecError(.nonCanonical, offset: at, expected: "cancellations sorted and disjoint")
+                }
+                cancellations.append(c)
+            }
+            counters[replica] = ActorCounter(start: start, resetPlus: resetPlus, resetMinus: resetMinus, addedAtMs: addedAtMs,
+                                             timestampMs: timestampMs, checkpoints: checkpoints, cancellations: cancellations)
+        }
+        return counters
+    }
+
+    // MARK: - Operation log
+
+    private static func encodeOperations(_ log: OperationLog, table: [ReplicaID: UInt64], into writer: inout ByteWriter,
+                                         limits: VersioningLimits) throws(RecordCodecError) {
+        try require(log.entries.count <= limits.operationLogMax, "at most \(limits.operationLogMax) remembered operations")
+        writer.count(log.entries.count)
+        for (id, entry) in log.entries.sorted(by: { $0.key < $1.key }) {
+            try require(!entry.applications.isEmpty, "at least one application per operation")
+            writer.lengthPrefixed(id.text.bytes)
+            writer.uvarint(entry.timestampMs)
+            writer.count(entry.applications.count)
+            for a in entry.applications {
+                try encodeDot(a.dot, table: table, into: &writer, limits: limits)
+                try require(a.change == nil || a.sku != nil, "a change only with a SKU")
+                writer.u8((a.sku == nil ? 0 : 1) | (a.change == nil ? 0 : 2))
+                if let sku = a.sku { writer.lengthPrefixed(sku.bytes) }
+                if let change = a.change {
+                    writer.uvarint(change.start)
+                    writer.u8(change.interval.isMinus ? 1 : 0)
+                    writer.uvarint(change.interval.lower)
+                    writer.uvarint(change.interval.upper)
+                }
+            }
+        }
+    }
+
+    private static func decodeOperations(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
+                                         limits: VersioningLimits) throws(RecordCodecError) -> OperationLog {
+        // An operation takes at least 6 bytes: an id (2), a timestamp, a count and a dot (2).
+        let count = try reader.count("operation count", max: limits.operationLogMax, minimumElementBytes: 6)
+        var log = OperationLog()
+        var previousID: UTF8Text?
+        for _ in 0..<count {
+            let offset = reader.offset
+            let idText = try reader.text("operation id", maxBytes: limits.operationIDBytesMax)
+            try checkAscendingKey(idText, after: &previousID, "operation id", offset: offset)
+            let timestampMs = try reader.uvarint("operation timestampMs")
+            let appCount = try reader.count("application count", max: Int.max, minimumElementBytes: 3)
+            guard appCount >= 1 else { throw reader.error(.invalidValue, "at least one application") }
+            var applications: [OperationLog.Application] = []
+            for _ in 0..<appCount {
+                let at = reader.offset
+                let dot = try decodeDot(&reader, table: table, limits: limits)
+                guard context.contains(dot) else {
+                    throw RecordCodecError(.invalidValue, offset: at, expected: "application dot \(dot) inside the causal context")
+                }
+                if let last = applications.last, !(last.dot < dot) {
+                    throw RecordCodecError(.nonCanonical, offset: at, expected: "applications strictly ascending by dot")
+                }
+                let flagsOffset = reader.offset
+                let flags = try reader.u8("application flags")
+                guard flags & ~3 == 0, flags & 2 == 0 || flags & 1 != 0 else {
+                    throw RecordCodecError(.invalidValue, offset: flagsOffset, expected: "application flags with bits 0 and 1 only, bit 1 only with bit 0")
+                }
+                var application = OperationLog.Application(dot: dot, sku: nil, change: nil)
+                if flags & 1 != 0 {
+                    let skuOffset = reader.offset
+                    let sku = try reader.text("application SKU", maxBytes: limits.skuBytesMax)
+                    if sku.isEmpty { throw RecordCodecError(.invalidValue, offset: skuOffset, expected: "a non-empty SKU") }
+                    application.sku = sku
+                }
+                if flags & 2 != 0 {
+                    let start = try reader.uvarint("change series start", in: 1...limits.counterMax)
+                    let kindOffset = reader.offset
+                    let kind = try reader.u8("change sign")
+                    guard kind <= 1 else { throw RecordCodecError(.invalidValue, offset: kindOffset, expected: "change sign 0 (added) or 1 (taken)") }
+                    let interval = ActorCounter.Cancellation(isMinus: kind == 1, lower: try reader.uvarint("change lower"),
+                                                             upper: try reader.uvarint("change upper"))
+                    guard interval.lower < interval.upper else {
+                        throw RecordCodecError(.invalidValue, offset: kindOffset, expected: "a change interval lower < upper")
+                    }
+                    application.change = (start, interval)
+                }
+                applications.append(application)
+            }
+            log.entries[OperationID(idText)] = OperationLog.Entry(timestampMs: timestampMs, applications: applications)
+        }
+        // Canonical: the log as pruning leaves it.
+        var pruned = log
+        pruned.prune(limits: limits)
+        guard pruned == log else {
+            throw reader.error(.nonCanonical, "an operation log within its window (pruned)")
+        }
+        return log
+    }
+
+    // MARK: - Shared field and context encodings
 
     /// `count:uvarint (dot payload)*`, dots strictly ascending.
     private static func encodeField<Payload>(
         _ field: DotMap<Payload>, table: [ReplicaID: UInt64], into writer: inout ByteWriter, limits: VersioningLimits,
         payload: (Payload, inout ByteWriter) throws(RecordCodecError) -> Void
     ) throws(RecordCodecError) {
-        try require(field.entries.count <= limits.itemFieldEntriesMax, "at most \(limits.itemFieldEntriesMax) entries per item field")
         writer.count(field.entries.count)
         for (dot, value) in field.sortedEntries {
             try encodeDot(dot, table: table, into: &writer, limits: limits)
@@ -160,7 +351,7 @@ extension RecordCodec {
         limits: VersioningLimits, payload: (inout ByteReader) throws(RecordCodecError) -> Payload
     ) throws(RecordCodecError) -> DotMap<Payload> {
         // An entry takes at least 4 bytes: a dot (2) and two more fields.
-        let count = try reader.count("\(what) entry count", max: limits.itemFieldEntriesMax, minimumElementBytes: 4)
+        let count = try reader.count("\(what) entry count", max: Int.max, minimumElementBytes: 4)
         var field = DotMap<Payload>()
         var previous: Dot?
         for _ in 0..<count {
@@ -186,7 +377,6 @@ extension RecordCodec {
         for dot in vector {
             try encodeDot(dot, table: table, into: &writer, limits: limits)
         }
-        try require(context.dotCloud.count <= limits.dotCloudMax, "at most \(limits.dotCloudMax) cloud dots")
         writer.count(context.dotCloud.count)
         for dot in context.dotCloud.sorted() {
             try encodeDot(dot, table: table, into: &writer, limits: limits)
@@ -209,7 +399,7 @@ extension RecordCodec {
             vector.raise(table[Int(index)], to: counter)
             used[Int(index)] = true
         }
-        let cloudCount = try reader.count("dot cloud count", max: limits.dotCloudMax, minimumElementBytes: 2)
+        let cloudCount = try reader.count("dot cloud count", max: Int.max, minimumElementBytes: 2)
         var cloud: Set<Dot> = []
         var previous: Dot?
         for _ in 0..<cloudCount {

@@ -11,8 +11,6 @@
 extension RecordCodec {
     static func encodeSiblings(_ set: SiblingSet, into writer: inout ByteWriter,
                                limits: VersioningLimits) throws(RecordCodecError) {
-        try require(set.entries.count <= limits.clockEntriesMax, "at most \(limits.clockEntriesMax) clock entries")
-        try require(set.siblingCount <= limits.siblingsPerKeyMax, "at most \(limits.siblingsPerKeyMax) siblings")
         writer.count(set.entries.count)
         for entry in set.entries {
             try require(entry.counter >= 1 && entry.counter <= limits.counterMax, "counter in 1...\(limits.counterMax)")
@@ -31,9 +29,9 @@ extension RecordCodec {
     static func decodeSiblings(_ reader: inout ByteReader,
                                limits: VersioningLimits) throws(RecordCodecError) -> SiblingSet {
         // An entry takes at least 4 bytes: node, epoch, counter, value count.
-        let entryCount = try reader.count("clock entry count", max: limits.clockEntriesMax, minimumElementBytes: 4)
+        // Merges are never capped, so counts are bounded only by the bytes present.
+        let entryCount = try reader.count("clock entry count", max: Int.max, minimumElementBytes: 4)
         var entries: [SiblingSet.Entry] = []
-        var siblingTotal = 0
         for _ in 0..<entryCount {
             let start = reader.offset
             let node = try reader.uvarint("replica node id")
@@ -44,13 +42,9 @@ extension RecordCodec {
             }
             let counter = try reader.uvarint("entry counter", in: 1...limits.counterMax)
             let countOffset = reader.offset
-            let valueCount = try reader.count("sibling count", max: limits.siblingsPerKeyMax, minimumElementBytes: 3)
+            let valueCount = try reader.count("sibling count", max: Int.max, minimumElementBytes: 3)
             guard UInt64(valueCount) <= counter else {
                 throw RecordCodecError(.invalidValue, offset: countOffset, expected: "at most \(counter) values (the entry counter)")
-            }
-            siblingTotal += valueCount
-            guard siblingTotal <= limits.siblingsPerKeyMax else {
-                throw RecordCodecError(.limitExceeded, offset: countOffset, expected: "at most \(limits.siblingsPerKeyMax) siblings per key")
             }
             var values: [Sibling] = []
             for _ in 0..<valueCount {

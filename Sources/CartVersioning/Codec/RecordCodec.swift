@@ -12,13 +12,12 @@ public enum RecordCodec {
     public static func encode(_ record: StoredRecord,
                               limits: VersioningLimits = .default) throws(RecordCodecError) -> [UInt8] {
         var writer = ByteWriter()
-        writer.u8(RecordFormat.Version.current.rawValue)
         switch record {
         case let .siblings(set):
-            writer.u8(RecordFormat.Kind.siblings.rawValue)
+            writeHeader(.siblings, into: &writer)
             try encodeSiblings(set, into: &writer, limits: limits)
         case let .cart(cart):
-            writer.u8(RecordFormat.Kind.cart.rawValue)
+            writeHeader(.cart, into: &writer)
             try encodeCart(cart, into: &writer, limits: limits)
         }
         return try checkedSize(writer.bytes, limits: limits)
@@ -28,18 +27,14 @@ public enum RecordCodec {
     public static func decode(_ bytes: [UInt8],
                               limits: VersioningLimits = .default) throws(RecordCodecError) -> StoredRecord {
         var reader = try headerCheckedReader(bytes, limits: limits)
-        let kindOffset = reader.offset
-        let rawKind = try reader.u8("record kind")
         let record: StoredRecord
-        switch RecordFormat.Kind(rawValue: rawKind) {
+        switch try readKind(&reader, version: bytes[0]) {
         case .siblings:
             record = .siblings(try decodeSiblings(&reader, limits: limits))
         case .cart:
             record = .cart(try decodeCart(&reader, limits: limits))
         case .causalContext:
-            throw RecordCodecError(.unexpectedKind, offset: kindOffset, expected: "a stored record (kind 1 or 2), not a context token")
-        case nil:
-            throw RecordCodecError(.unknownKind, offset: kindOffset, expected: "record kind 1, 2 or 3, got \(rawKind)")
+            throw RecordCodecError(.unexpectedKind, offset: 1, expected: "a stored record (kind 1 or 2), not a context token")
         }
         try finish(reader)
         return record
@@ -49,8 +44,7 @@ public enum RecordCodec {
     public static func encode(_ context: CausalContext,
                               limits: VersioningLimits = .default) throws(RecordCodecError) -> [UInt8] {
         var writer = ByteWriter()
-        writer.u8(RecordFormat.Version.current.rawValue)
-        writer.u8(RecordFormat.Kind.causalContext.rawValue)
+        writeHeader(.causalContext, into: &writer)
         let table = try encodeReplicaTable(context.replicas, into: &writer, limits: limits)
         try encodeContext(context, table: table, into: &writer, limits: limits)
         return try checkedSize(writer.bytes, limits: limits)
@@ -60,11 +54,9 @@ public enum RecordCodec {
     public static func decodeContext(_ bytes: [UInt8],
                                      limits: VersioningLimits = .default) throws(RecordCodecError) -> CausalContext {
         var reader = try headerCheckedReader(bytes, limits: limits)
-        let kindOffset = reader.offset
-        let rawKind = try reader.u8("record kind")
-        guard rawKind == RecordFormat.Kind.causalContext.rawValue else {
-            throw RecordCodecError(RecordFormat.Kind(rawValue: rawKind) == nil ? .unknownKind : .unexpectedKind,
-                                   offset: kindOffset, expected: "context token kind 3, got \(rawKind)")
+        let kind = try readKind(&reader, version: bytes[0])
+        guard kind == .causalContext else {
+            throw RecordCodecError(.unexpectedKind, offset: 1, expected: "context token kind 3, got \(kind.rawValue)")
         }
         let table = try decodeReplicaTable(&reader, limits: limits)
         var used = [Bool](repeating: false, count: table.count)
@@ -85,9 +77,34 @@ public enum RecordCodec {
         var reader = ByteReader(bytes)
         let rawVersion = try reader.u8("format version")
         guard RecordFormat.Version(rawValue: rawVersion) != nil else {
-            throw RecordCodecError(.unsupportedVersion, offset: 0, expected: "format version 1, got \(rawVersion)")
+            throw RecordCodecError(.unsupportedVersion, offset: 0, expected: "format version 1 or 2, got \(rawVersion)")
         }
         return reader
+    }
+
+    /// `version:u8 kind:u8`, the version the kind is written at.
+    private static func writeHeader(_ kind: RecordFormat.Kind, into writer: inout ByteWriter) {
+        writer.u8(RecordFormat.version(of: kind).rawValue)
+        writer.u8(kind.rawValue)
+    }
+
+    /// Reads the kind byte and checks that `version` is the one the kind is written at.
+    private static func readKind(_ reader: inout ByteReader, version: UInt8) throws(RecordCodecError) -> RecordFormat.Kind {
+        let kindOffset = reader.offset
+        let rawKind = try reader.u8("record kind")
+        guard let kind = RecordFormat.Kind(rawValue: rawKind) else {
+            throw RecordCodecError(.unknownKind, offset: kindOffset, expected: "record kind 1, 2 or 3, got \(rawKind)")
+        }
+        let expected = RecordFormat.version(of: kind)
+        guard version == expected.rawValue else {
+            if kind == .cart, version < expected.rawValue {
+                throw RecordCodecError(.unsupportedVersion, offset: 0,
+                                       expected: "a cart record of format version 2 (version 1 carts, with folded quantities, are no longer read; their quantities cannot be made exact)")
+            }
+            throw RecordCodecError(.unsupportedVersion, offset: 0,
+                                   expected: "kind \(rawKind) at format version \(expected.rawValue), got \(version)")
+        }
+        return kind
     }
 
     private static func finish(_ reader: ByteReader) throws(RecordCodecError) {
@@ -111,7 +128,6 @@ public enum RecordCodec {
     /// `replica := node:uvarint epoch:uvarint`, table strictly ascending. Returns replica → index.
     static func encodeReplicaTable(_ replicas: [ReplicaID], into writer: inout ByteWriter,
                                    limits: VersioningLimits) throws(RecordCodecError) -> [ReplicaID: UInt64] {
-        try require(replicas.count <= limits.clockEntriesMax, "at most \(limits.clockEntriesMax) replicas")
         writer.count(replicas.count)
         var table: [ReplicaID: UInt64] = [:]
         for (index, replica) in replicas.enumerated() {
@@ -124,7 +140,8 @@ public enum RecordCodec {
 
     static func decodeReplicaTable(_ reader: inout ByteReader,
                                    limits: VersioningLimits) throws(RecordCodecError) -> [ReplicaID] {
-        let count = try reader.count("replica count", max: limits.clockEntriesMax, minimumElementBytes: 2)
+        // Merges are never capped, so the count is bounded only by the bytes present.
+        let count = try reader.count("replica count", max: Int.max, minimumElementBytes: 2)
         var table: [ReplicaID] = []
         for _ in 0..<count {
             let start = reader.offset

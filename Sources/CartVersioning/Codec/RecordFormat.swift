@@ -16,15 +16,26 @@ enum RecordFormat {
     /// Every flag bit defined so far.
     static let siblingFlagsKnown: UInt8 = siblingFlagDeletion
 
-    /// Format versions, in order. Never renumber; a retired number stays listed.
+    /// Format versions, in order. Never renumber; a retired number stays listed. The version
+    /// byte versions the body of the record's kind: each kind is written at one version.
     enum Version: UInt8, Comparable {
-        /// 1: sibling sets (DVVSet), carts (ORMap with causal context), causal-context tokens.
+        /// 1: sibling sets (DVVSet), carts (ORMap with folded quantity contributions), causal
+        /// context tokens. Sibling sets and tokens are still written at version 1; version 1
+        /// carts are refused with `unsupportedVersion`.
         case v1 = 1
-
-        /// The version this code writes.
-        static let current = Version.v1
+        /// 2: exact carts (per-replica quantity series with reset watermarks, set entries, the
+        /// operation log), text compared as bytes.
+        case v2 = 2
 
         static func < (lhs: Version, rhs: Version) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// The one version each kind is written (and read) at.
+    static func version(of kind: Kind) -> Version {
+        switch kind {
+        case .siblings, .causalContext: return .v1
+        case .cart: return .v2
+        }
     }
 
     /// What a record holds. Never renumber; a retired number stays listed.

@@ -7,12 +7,14 @@
 /// semilattice, so replicas still converge. Cost: a concurrent write that loses the tie break is
 /// dropped silently, which is what the key's owner accepted. Never use this for carts.
 extension SiblingSet {
-    /// Writes `sibling` so that it supersedes every version this replica holds.
+    /// Writes `sibling` so that it supersedes every version this replica holds (see `write`
+    /// for the parameters and errors; `context` must still name only events seen here).
     @discardableResult
     public mutating func writeLastWriteWins(_ sibling: Sibling, context: VersionVector = VersionVector(),
-                                            at replica: ReplicaID,
-                                            limits: VersioningLimits = .default) -> WriteOutcome {
-        write(sibling, context: self.context.merging(context), at: replica, limits: limits)
+                                            at replica: ReplicaID, issuedCounter: UInt64,
+                                            limits: VersioningLimits = .default) throws(SiblingWriteError) -> WriteOutcome {
+        guard self.context.dominates(context) else { throw .contextNotCovered }
+        return try write(sibling, context: self.context, at: replica, issuedCounter: issuedCounter, limits: limits)
     }
 
     /// The version a LWW read answers: the greatest `(timestampMs, replica, counter)`.

@@ -12,8 +12,11 @@
 /// prefix), so it is commutative, associative and idempotent.
 ///
 /// Size: one entry per (node, epoch) that ever coordinated a write to this key, plus the live
-/// siblings, which are capped (see `enforceLimits`). Entries of retired epochs are removed only
-/// by `forgetRetiredReplicas(_:)`, only when the caller knows it is safe. Nothing is pruned by time.
+/// siblings. A write keeps at most `siblingsPerKeyMax` of them within `siblingBytesPerWriteMax`
+/// (see `enforceWriteLimits`), and a replica's entry only ever holds values of its own latest
+/// write, so any merge holds at most that much per coordinating replica. Entries of retired
+/// epochs are removed only by `forgetRetiredReplicas(_:)`, only when the caller knows it is
+/// safe. Nothing is pruned by time.
 ///
 /// Thread safety: a `Sendable` value type; each copy is independent.
 public struct SiblingSet: Hashable, Sendable {
@@ -109,20 +112,39 @@ public struct SiblingSet: Hashable, Sendable {
 
     /// Stores `sibling` as a new event of `replica`, superseding exactly the versions `context`
     /// covers. A write with an old or empty context becomes a sibling of what it did not see.
+    /// Then applies the write limits (see `enforceWriteLimits`): the oldest siblings past the cap
+    /// are dropped and counted in the outcome.
     ///
     /// - Parameters:
     ///   - sibling: the new version.
-    ///   - context: the causal context the client last read (`VersionVector()` if none).
+    ///   - context: the causal context the client last read (`VersionVector()` if none). It must
+    ///     name only events this state has seen: a context naming others (forged, or read from a
+    ///     replica this one has not merged) would mark as dead versions this state has never
+    ///     held, so it is refused.
     ///   - replica: the coordinating replica; must be this node's current replica id.
-    ///   - limits: the sibling cap and clock size cap applied afterwards.
+    ///   - issuedCounter: the highest counter `replica` has issued for this key, from its
+    ///     durable local record of the key (0 if none). A state that has not seen it would issue
+    ///     the same counter twice, so it is refused; merge the local record first.
+    ///   - limits: the sibling cap, the write's byte budget, the clock cap and `counterMax`.
+    /// - Throws: `SiblingWriteError`; the set is then unchanged.
     @discardableResult
-    public mutating func write(_ sibling: Sibling, context: VersionVector, at replica: ReplicaID,
-                               limits: VersioningLimits = .default) -> WriteOutcome {
+    public mutating func write(_ sibling: Sibling, context: VersionVector, at replica: ReplicaID, issuedCounter: UInt64,
+                               limits: VersioningLimits = .default) throws(SiblingWriteError) -> WriteOutcome {
+        let held = self.context
+        guard held.dominates(context) else { throw .contextNotCovered }
+        let seen = held[replica]
+        guard seen >= issuedCounter else { throw .missingOwnWrites(replica: replica, seen: seen, issued: issuedCounter) }
+        guard seen < limits.counterMax else { throw .counterExhausted(replica) }
+        if seen == 0, entries.count >= limits.clockEntriesMax { throw .tooManyReplicas(max: limits.clockEntriesMax) }
+        let valueBytes = SiblingSet.encodedBytes(of: sibling)
+        guard valueBytes <= limits.siblingBytesPerWriteMax else {
+            throw .valueTooLarge(bytes: sibling.value.count, bytesMax: limits.siblingBytesPerWriteMax)
+        }
         // Sync with the client's context as a clock without values (dvvset:update/3) ...
         var synced = SiblingSet(validatedEntries: context.entries.map {
             Entry(replica: $0.replica, counter: $0.counter, values: [])
         })
-        synced.mergeWithoutLimits(self)
+        synced.merge(self)
         // ... then add the new event on top of it (dvvset:event/3).
         let dot: Dot
         if let index = synced.entries.firstIndex(where: { $0.replica == replica }) {
@@ -134,24 +156,41 @@ public struct SiblingSet: Hashable, Sendable {
             synced.entries.insert(Entry(replica: replica, counter: 1, values: [sibling]), at: index)
             dot = Dot(replica: replica, counter: 1)
         }
-        let dropped = synced.enforceLimits(limits, protecting: dot)
+        let dropped = synced.enforceWriteLimits(limits, protecting: dot)
         self = synced
         return WriteOutcome(dot: dot, droppedSiblingCount: dropped)
     }
 
-    /// Joins `other` into `self` (read repair, anti-entropy, replication), then applies the caps.
-    ///
-    /// - Returns: the number of siblings dropped by the cap (export it as a metric).
-    @discardableResult
-    public mutating func merge(_ other: SiblingSet, limits: VersioningLimits = .default) -> Int {
-        mergeWithoutLimits(other)
-        return enforceLimits(limits, protecting: nil)
+    /// Joins `other` into `self` (read repair, anti-entropy, replication): the pure lattice
+    /// join, so commutative, associative and idempotent. It never drops a sibling: merges run
+    /// where no client can be told, and a cap applied here would depend on merge order. Caps
+    /// apply at the next write (`write` reports what it drops).
+    public mutating func merge(_ other: SiblingSet) {
+        var merged: [Entry] = []
+        merged.reserveCapacity(entries.count + other.entries.count)
+        var left = 0
+        var right = 0
+        while left < entries.count || right < other.entries.count {
+            if right == other.entries.count
+                || (left < entries.count && entries[left].replica < other.entries[right].replica) {
+                merged.append(entries[left])
+                left += 1
+            } else if left == entries.count || other.entries[right].replica < entries[left].replica {
+                merged.append(other.entries[right])
+                right += 1
+            } else {
+                merged.append(entries[left].merged(with: other.entries[right]))
+                left += 1
+                right += 1
+            }
+        }
+        entries = merged
     }
 
     /// The join of two sets, as a new set.
-    public func merging(_ other: SiblingSet, limits: VersioningLimits = .default) -> SiblingSet {
+    public func merging(_ other: SiblingSet) -> SiblingSet {
         var result = self
-        result.merge(other, limits: limits)
+        result.merge(other)
         return result
     }
 
@@ -174,28 +213,5 @@ public struct SiblingSet: Hashable, Sendable {
         case (false, true): return .before
         case (true, true): return .concurrent
         }
-    }
-
-    /// Entry-wise join without caps (the pure lattice join).
-    mutating func mergeWithoutLimits(_ other: SiblingSet) {
-        var merged: [Entry] = []
-        merged.reserveCapacity(entries.count + other.entries.count)
-        var left = 0
-        var right = 0
-        while left < entries.count || right < other.entries.count {
-            if right == other.entries.count
-                || (left < entries.count && entries[left].replica < other.entries[right].replica) {
-                merged.append(entries[left])
-                left += 1
-            } else if left == entries.count || other.entries[right].replica < entries[left].replica {
-                merged.append(other.entries[right])
-                right += 1
-            } else {
-                merged.append(entries[left].merged(with: other.entries[right]))
-                left += 1
-                right += 1
-            }
-        }
-        entries = merged
     }
 }
