@@ -59,10 +59,12 @@ public struct VersioningLimits: Hashable, Sendable {
     public var checkpointsPerCounterMax: Int = 8
     /// Most bytes (UTF-8) in an operation id.
     public var operationIDBytesMax: Int = 64
-    /// How long a cart remembers an operation id after its latest application, in ms (DynamoDB
-    /// keeps client tokens for 10 minutes).
+    /// How long, at least, a cart remembers an operation id after its latest application, in ms
+    /// (DynamoDB keeps client tokens for 10 minutes): an id is forgotten at a compaction once
+    /// every replica holds all its applications and this much time has passed.
     public var operationWindowMs: UInt64 = 600_000
-    /// Most operation ids a cart remembers (the newest are kept).
+    /// Most operation ids an operation leaves in its coordinator's log (the oldest go first): a
+    /// safety net against a flood of operations between compactions. Merges never prune.
     public var operationLogMax: Int = 256
 
     /// The limits CartStore runs with.

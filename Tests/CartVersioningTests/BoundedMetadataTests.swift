@@ -84,7 +84,7 @@ import Testing
                 for state in states { all.merge(state) }
                 for replica in 0..<3 {
                     states[replica] = all
-                    states[replica].compact(stable: all.context)
+                    states[replica].compact(stable: all.context, nowMs: now)
                 }
             }
             if step % 50 == 0 {

@@ -223,7 +223,7 @@ import Testing
         #expect(try RecordCodec.decode(encoded) == .cart(merged))
         // Removals shrink it even though it is over the budget.
         try merged.apply(.clear, at: r1, nowMs: 1_000)
-        merged.compact(stable: merged.context)
+        merged.compact(stable: merged.context, nowMs: 1_000)
         #expect(try bytes(merged).count < 64 << 10)
     }
 

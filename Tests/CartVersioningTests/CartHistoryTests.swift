@@ -40,7 +40,7 @@ import Testing
     }
 
     struct Counts {
-        var applied = 0, duplicates = 0, refused = 0, stale = 0, compactions = 0, retriesElsewhere = 0
+        var applied = 0, duplicates = 0, refused = 0, stale = 0, compactions = 0, retriesElsewhere = 0, voided = 0
     }
 
     static let skus = ["apple", "bread", "cheese", "caf\u{E9}", "cafe\u{301}"]
@@ -106,7 +106,7 @@ import Testing
             let stable = replicas[0].state.context
             var compacted: [Int] = []
             for index in 0..<replicaCount where rng.chance(70) {
-                replicas[index].state.compact(stable: stable)
+                replicas[index].state.compact(stable: stable, nowMs: UInt64(1_000 + step * 10), limits: limits)
                 compacted.append(index)
                 if let f = check(index, "after compaction of \(index)") { return f }
             }
@@ -163,11 +163,12 @@ import Testing
             if let f = deliver(message) { return failure("drain: " + f) }
         }
         if let f = syncAndCompact(steps) { return failure("final sync: " + f) }
+        for sku in Set(skus.map(\.precomposedNFC)) { counts.voided += oracle.voidedDecrements(sku, seen: replicas[0].seen) }
         var reference = replicas[0].state
-        reference.compact(stable: reference.context)
+        reference.compact(stable: reference.context, nowMs: UInt64(1_000 + steps * 10), limits: limits)
         for index in 1..<replicaCount {
             var state = replicas[index].state
-            state.compact(stable: state.context)
+            state.compact(stable: state.context, nowMs: UInt64(1_000 + steps * 10), limits: limits)
             if state != reference { return failure("replicas did not converge: \(replicas[index].id) differs from \(replicas[0].id)") }
             let (lhs, rhs) = (try? RecordCodec.encode(.cart(state)), try? RecordCodec.encode(.cart(reference)))
             if lhs == nil || lhs != rhs { return failure("equal states encode differently (or not at all)") }
@@ -201,7 +202,10 @@ import Testing
         let current = sku.map { oracle.item($0, seen: local) } ?? CartOracle.Item()
         let dot = Dot(replica: replica.id, counter: replica.state.context.highestCounter(of: replica.id) + 1)
 
-        enum Expectation { case duplicate, refused, applied([CartOracle.Reset], delta: Int64?, set: Int64?, details: [CartOracle.Field: CartOracle.Value]) }
+        enum Expectation {
+            case duplicate, refused
+            case applied([CartOracle.Reset], delta: Int64?, set: Int64?, details: [CartOracle.Field: CartOracle.Value], begins: Bool)
+        }
         let expectation: Expectation
         if oracle.hasApplied(request.id, in: local) {
             expectation = .duplicate
@@ -211,30 +215,34 @@ import Testing
             switch operation {
             case let .add(sku, quantity, details):
                 let reset = current.visible ? [] : [CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)]
-                expectation = .applied(reset, delta: quantity, set: nil, details: given(details))
+                expectation = .applied(reset, delta: quantity, set: nil, details: given(details), begins: !current.visible)
             case let .changeQuantity(sku, delta):
                 if delta < 0, !current.visible {
                     expectation = .refused
                 } else if delta < 0, current.quantity + delta <= 0 {
-                    expectation = .applied([CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)], delta: nil, set: nil, details: [:])
+                    expectation = .applied([CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)], delta: nil, set: nil, details: [:],
+                                           begins: false)
                 } else {
                     let reset = current.visible ? [] : [CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)]
-                    expectation = .applied(reset, delta: delta, set: nil, details: [:])
+                    expectation = .applied(reset, delta: delta, set: nil, details: [:], begins: !current.visible)
                 }
             case let .setQuantity(sku, quantity):
                 if quantity == 0 {
-                    expectation = .applied([CartOracle.Reset(sku: sku, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:])
+                    expectation = .applied([CartOracle.Reset(sku: sku, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:],
+                                           begins: false)
                 } else {
                     let reset = current.visible ? CartOracle.Reset(sku: sku, observed: seen, quantityOnly: true)
                         : CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)
-                    expectation = .applied([reset], delta: nil, set: quantity, details: [:])
+                    expectation = .applied([reset], delta: nil, set: quantity, details: [:], begins: true)
                 }
             case let .updateDetails(_, details):
-                expectation = current.visible ? .applied([], delta: nil, set: nil, details: given(details)) : .refused
+                expectation = current.visible ? .applied([], delta: nil, set: nil, details: given(details), begins: false) : .refused
             case let .remove(sku):
-                expectation = .applied([CartOracle.Reset(sku: sku, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:])
+                expectation = .applied([CartOracle.Reset(sku: sku, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:],
+                                       begins: false)
             case .clear:
-                expectation = .applied([CartOracle.Reset(sku: nil, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:])
+                expectation = .applied([CartOracle.Reset(sku: nil, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:],
+                                       begins: false)
             }
         }
 
@@ -251,7 +259,7 @@ import Testing
         case (.refused, .failure):
             counts.refused += 1
             return replicas[index].state == before ? nil : "a refused operation changed the state"
-        case let (.applied(resets, delta, set, details), .success(.applied(appliedDot))):
+        case let (.applied(resets, delta, set, details, begins), .success(.applied(appliedDot))):
             guard appliedDot == dot else { return "applied under \(appliedDot), expected \(dot)" }
             // Quantity changes and detail updates re-assert the details in force; an item not
             // shown starts afresh (its reset removed them).
@@ -259,12 +267,14 @@ import Testing
                 ? oracle.detailWinners(sku!, seen: local) : [:]
             for (field, value) in details { writes[field] = (value, nowMs) }
             if oracle.events.values.contains(where: { $0.operationID == request.id }) { counts.retriesElsewhere += 1 }
+            // A decrement records the incarnations in force where it applies.
+            let incarnations = (delta ?? 0) < 0 && sku != nil ? oracle.incarnations(sku!, seen: local) : []
             let event = oracle.record(operationID: request.id, dot: dot, sku: sku, delta: delta, setQuantity: set, timestampMs: nowMs,
-                                      resets: resets, details: writes, local: local)
+                                      resets: resets, details: writes, local: local, beginsIncarnation: begins, incarnations: incarnations)
             replicas[index].seen.insert(event)
             counts.applied += 1
             return nil
-        case (.applied(let resets, _, _, _), .failure(.staleContext)):
+        case (.applied(let resets, _, _, _, _), .failure(.staleContext)):
             // Legitimate only if some replica changed the item at least `checkpointsPerCounterMax`
             // times since the client's read.
             guard let read = request.read, resets.contains(where: { $0.observed == seen }) else {
@@ -305,9 +315,10 @@ import Testing
         }
         print("cart-histories: 300 histories, \(counts.applied) operations applied, \(counts.duplicates) retries answered as duplicates, "
               + "\(counts.retriesElsewhere) retries applied again elsewhere, \(counts.refused) refused, \(counts.stale) stale tokens, "
-              + "\(counts.compactions) sync points with compaction")
+              + "\(counts.compactions) sync points with compaction, \(counts.voided) decrements voided by a removal they did not see")
         // The generator must reach every path it claims to test.
-        #expect(counts.duplicates > 0 && counts.retriesElsewhere > 0 && counts.refused > 0 && counts.compactions > 0 && counts.stale > 0)
+        #expect(counts.duplicates > 0 && counts.retriesElsewhere > 0 && counts.refused > 0 && counts.compactions > 0 && counts.stale > 0
+                && counts.voided > 0)
     }
 }
 

@@ -46,8 +46,8 @@ import Testing
         #expect(onPhone.merging(stale).view.items.isEmpty)
         #expect(stale.merging(onPhone).view.items.isEmpty)
         #expect(onPhone.storedItemCount == 1, "hidden until every replica has seen the removal")
-        #expect(onPhone.compact(stable: stale.context) == 0, "a stable point that has not seen the removal collects nothing")
-        #expect(onPhone.compact(stable: onPhone.context) == 1)
+        #expect(onPhone.compact(stable: stale.context, nowMs: 3) == 0, "a stable point that has not seen the removal collects nothing")
+        #expect(onPhone.compact(stable: onPhone.context, nowMs: 3) == 1)
         #expect(onPhone.storedItemCount == 0)
         #expect(onPhone.merging(stale).view.items.isEmpty, "a stale copy does not bring it back after collection")
         #expect(stale.merging(onPhone) == onPhone.merging(stale))
@@ -247,26 +247,49 @@ import Testing
         #expect(quantities(onPhone.merging(onLaptop)) == ["mug": 3])
     }
 
-    @Test func operationIDsAreForgottenAfterTheWindowWithBoundedMemory() throws {
+    @Test func operationIDsAreForgottenAtCompactionAfterTheWindowWithBoundedMemory() throws {
         var limits = VersioningLimits()
         limits.operationWindowMs = 1_000
         limits.operationLogMax = 4
         var cart = CartState()
         try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 0, id: "old", limits: limits)
-        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 999, id: "new", limits: limits)
-        #expect(try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_000, id: "old",
+        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 500, id: "new", limits: limits)
+        cart.compact(stable: cart.context, nowMs: 999, limits: limits)
+        #expect(try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 999, id: "old",
                                limits: limits) == .duplicate(Dot(replica: phone, counter: 1)), "within the window")
-        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_001, id: "x", limits: limits)
-        #expect(cart.rememberedOperationCount == 2, "'old' fell out of the window")
+        var partial = cart
+        partial.compact(stable: CausalContext(versionVector: VersionVector([phone: 1])), nowMs: 5_000, limits: limits)
+        #expect(partial.rememberedOperationCount == 2, "not every replica holds the whole cart: nothing is compacted")
+        cart.compact(stable: cart.context, nowMs: 1_000, limits: limits)
+        #expect(cart.rememberedOperationCount == 1, "'old' is stable and 1 s old; 'new' is not old enough")
         if case .duplicate = try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_002,
                                             id: "old", limits: limits) {
-            Issue.record("a retry after the window applies again")
+            Issue.record("a retry after the window (and a compaction) applies again")
         }
         for index in 0..<10 {
             try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_010 + UInt64(index),
                            id: "k\(index)", limits: limits)
         }
-        #expect(cart.rememberedOperationCount == 4)
+        #expect(cart.rememberedOperationCount == 4, "the safety net keeps the newest 4")
+    }
+
+    /// The window is between the applications, not between a merge and the newest activity: a
+    /// retry one second after the first attempt still applies once when the two copies meet
+    /// after a long partition (found in review).
+    @Test func retryAppliesOnceAfterALongPartition() throws {
+        var phoneSide = CartState()
+        var laptopSide = CartState()
+        try phoneSide.apply(.add(sku: "A", quantity: 2, details: CartItemDetails()), at: phone, nowMs: 0, id: "K")
+        try laptopSide.apply(.add(sku: "A", quantity: 2, details: CartItemDetails()), at: laptop, nowMs: 1_000, id: "K")
+        try laptopSide.apply(.add(sku: "B", quantity: 1, details: CartItemDetails()), at: laptop, nowMs: 660_000)
+        var third = CartState()
+        try third.apply(.add(sku: "C", quantity: 1, details: CartItemDetails()), at: tablet, nowMs: 700_000)
+        for healed in [phoneSide.merging(laptopSide), laptopSide.merging(phoneSide),
+                       phoneSide.merging(laptopSide).merging(third), phoneSide.merging(laptopSide.merging(third))] {
+            #expect(healed.item("A")?.quantity == 2)
+        }
+        #expect(try RecordCodec.encode(.cart(phoneSide.merging(laptopSide).merging(third)))
+                    == RecordCodec.encode(.cart(phoneSide.merging(laptopSide.merging(third)))), "associative")
     }
 
     @Test func staleTokensBeyondTheRememberedHistoryAreRefused() throws {
@@ -300,7 +323,7 @@ import Testing
         #expect(item.counters.values.allSatisfy { $0.checkpoints.count == VersioningLimits.default.checkpointsPerCounterMax })
         #expect(quantities(cart) == ["mug": 100])
         try cart.apply(.setQuantity(sku: "mug", quantity: 2), at: tablet, nowMs: 60)
-        cart.compact(stable: cart.context)
+        cart.compact(stable: cart.context, nowMs: 100)
         #expect(cart.items["mug"]?.counters.isEmpty == true, "counters with nothing left to count are collected")
         #expect(quantities(cart) == ["mug": 2])
     }
@@ -313,12 +336,10 @@ import Testing
         cart.forgetRetiredReplicas([old])
         #expect(cart.context.replicas.contains(old), "item a still uses a dot of the old epoch")
         try cart.apply(.remove(sku: "a"), at: laptop, nowMs: 2, id: "c")
-        cart.compact(stable: cart.context)
+        cart.compact(stable: cart.context, nowMs: 100)
         cart.forgetRetiredReplicas([old])
         #expect(cart.context.replicas.contains(old), "the operation log still names it")
-        var limits = VersioningLimits()
-        limits.operationLogMax = 1
-        cart.merge(CartState(), limits: limits)
+        cart.compact(stable: cart.context, nowMs: 10 * 60_000 + 2)
         cart.forgetRetiredReplicas([old])
         #expect(!cart.context.replicas.contains(old))
         #expect(quantities(cart) == ["b": 1])

@@ -127,7 +127,7 @@ enum Generators {
                 for state in states { all.merge(state, limits: limits) }
                 for replica in 0..<replicas {
                     states[replica] = all
-                    if rng.chance(60) { states[replica].compact(stable: all.context) }
+                    if rng.chance(60) { states[replica].compact(stable: all.context, nowMs: UInt64(1_000 + step * 10), limits: limits) }
                 }
             }
             pool.append(states[index])

@@ -12,18 +12,26 @@
 /// - `checkpoints` remember the series' position after each of its last changes, so that an
 ///   operation whose context token is a little stale still finds the position it observed; a
 ///   token older than every remembered position is refused (`CartOperationError.staleContext`).
-/// - `cancellations` remove the units of a duplicate application of one operation id (a client
-///   retry that reached two coordinators): intervals of the series, counted out where they are
-///   above the watermark (see `OperationLog`).
+/// - `cancellations` count out intervals of units: those of a duplicate application of one
+///   operation id (a client retry that reached two coordinators, see `OperationLog`), and those of
+///   decrements voided because the incarnation they applied to has ended (below).
+/// - `eras` say which incarnations of the item (see `ItemState.incarnations`) this replica saw
+///   when it took units: a decrement applies to the item as its coordinator saw it, so once a
+///   removal, set or re-add that it did not see has ended every incarnation it saw, its units
+///   are voided (cancelled) instead of eating units of the next incarnation. Increments are
+///   never voided: an add concurrent with a removal survives.
 /// - `start` is the event that began the series. A series whose item was garbage-collected (see
 ///   `CartState.compact`) and then changed again starts anew, and the newer series wins a merge.
 ///
 /// Merge (same replica): the newer series wins; within one series the later position wins and
-/// the watermarks, checkpoints and cancellations join. Commutative, associative, idempotent.
+/// the watermarks, checkpoints, cancellations and eras join. Commutative, associative,
+/// idempotent.
 ///
 /// Invariants: checkpoints are non-empty, strictly ascending by counter, the first at or after
 /// `start`, positions non-decreasing, the last one the series' latest change; resets do not pass
-/// the totals; cancellations are disjoint intervals inside the totals.
+/// the totals; cancellations are disjoint, non-adjacent intervals (per sign) inside the totals,
+/// each above its reset; eras are disjoint intervals of taken units above the minus reset,
+/// ascending, adjacent ones with different incarnations.
 /// Thread safety: a `Sendable` value type.
 struct ActorCounter: Hashable, Sendable {
     /// The series' totals after one of its changes.
@@ -44,6 +52,24 @@ struct ActorCounter: Hashable, Sendable {
         }
     }
 
+    /// Units `lower..<upper` taken while the series' replica saw the item's incarnations
+    /// `incarnations` (non-empty, strictly ascending).
+    struct Era: Hashable, Sendable, Comparable {
+        var incarnations: [Dot]
+        var lower: UInt64
+        var upper: UInt64
+
+        static func < (lhs: Era, rhs: Era) -> Bool {
+            (lhs.lower, lhs.upper) < (rhs.lower, rhs.upper)
+                || ((lhs.lower, lhs.upper) == (rhs.lower, rhs.upper) && lhs.incarnations.lexicographicallyPrecedes(rhs.incarnations))
+        }
+    }
+
+    /// Largest running total a series may reach (2^62): at the largest change per operation,
+    /// more operations than any replica can issue, and far from UInt64 overflow even when a
+    /// decoded record claims it.
+    static let unitsMax: UInt64 = 1 << 62
+
     var start: UInt64
     var resetPlus: UInt64 = 0
     var resetMinus: UInt64 = 0
@@ -53,18 +79,19 @@ struct ActorCounter: Hashable, Sendable {
     var timestampMs: UInt64
     var checkpoints: [Checkpoint]
     var cancellations: [Cancellation] = []
+    var eras: [Era] = []
 
-    /// A series begun by the event `counter` with a change of `delta` units.
-    init(counter: UInt64, delta: Int64, addedAtMs: UInt64, timestampMs: UInt64) {
+    /// An empty series begun by the event `counter` (its first change follows at once).
+    init(start counter: UInt64, addedAtMs: UInt64, timestampMs: UInt64) {
         start = counter
         self.addedAtMs = addedAtMs
         self.timestampMs = timestampMs
-        checkpoints = [Checkpoint(counter: counter, plus: delta > 0 ? delta.magnitude : 0, minus: delta < 0 ? delta.magnitude : 0)]
+        checkpoints = [Checkpoint(counter: counter, plus: 0, minus: 0)]
     }
 
     /// A series from decoded parts the caller has validated.
     init(start: UInt64, resetPlus: UInt64, resetMinus: UInt64, addedAtMs: UInt64, timestampMs: UInt64,
-         checkpoints: [Checkpoint], cancellations: [Cancellation]) {
+         checkpoints: [Checkpoint], cancellations: [Cancellation], eras: [Era]) {
         self.start = start
         self.resetPlus = resetPlus
         self.resetMinus = resetMinus
@@ -72,6 +99,7 @@ struct ActorCounter: Hashable, Sendable {
         self.timestampMs = timestampMs
         self.checkpoints = checkpoints
         self.cancellations = cancellations
+        self.eras = eras
     }
 
     /// The latest change.
@@ -97,11 +125,15 @@ struct ActorCounter: Hashable, Sendable {
     }
 
     /// Records the change `delta` made by the event `counter` (later than every event of the
-    /// series), keeping the last `checkpointsMax` positions. Returns the interval it occupies.
-    mutating func change(by delta: Int64, counter: UInt64, addedAtMs: UInt64, timestampMs: UInt64,
-                         checkpointsMax: Int) -> Cancellation {
+    /// series), keeping the last `checkpointsMax` positions; a decrement is recorded in the era
+    /// of `incarnations` (the item's incarnations its coordinator sees). Returns the interval it
+    /// occupies. Throws `invalidQuantity` if a running total would pass `unitsMax`.
+    mutating func change(by delta: Int64, counter: UInt64, incarnations: [Dot], addedAtMs: UInt64, timestampMs: UInt64,
+                         checkpointsMax: Int) throws(CartOperationError) -> Cancellation {
         var next = latest
-        next.counter = counter
+        guard (delta >= 0 ? next.plus : next.minus) <= ActorCounter.unitsMax - delta.magnitude else {
+            throw .invalidQuantity(delta, reason: "the item's running total of changes would pass 2^62")
+        }
         let interval: Cancellation
         if delta >= 0 {
             interval = Cancellation(isMinus: false, lower: next.plus, upper: next.plus + delta.magnitude)
@@ -109,8 +141,20 @@ struct ActorCounter: Hashable, Sendable {
         } else {
             interval = Cancellation(isMinus: true, lower: next.minus, upper: next.minus + delta.magnitude)
             next.minus += delta.magnitude
+            if !incarnations.isEmpty {
+                if let last = eras.last, last.incarnations == incarnations, last.upper == interval.lower {
+                    eras[eras.count - 1].upper = interval.upper
+                } else {
+                    eras.append(Era(incarnations: incarnations, lower: interval.lower, upper: interval.upper))
+                }
+            }
         }
-        checkpoints.append(next)
+        if checkpoints.count == 1, checkpoints[0].counter == counter {
+            checkpoints[0] = next  // the first change of a series begun by this event
+        } else {
+            next.counter = counter
+            checkpoints.append(next)
+        }
         if checkpoints.count > max(1, checkpointsMax) { checkpoints.removeFirst(checkpoints.count - max(1, checkpointsMax)) }
         self.addedAtMs = addedAtMs
         self.timestampMs = timestampMs
@@ -134,14 +178,36 @@ struct ActorCounter: Hashable, Sendable {
     mutating func reset(to position: Checkpoint) {
         resetPlus = max(resetPlus, position.plus)
         resetMinus = max(resetMinus, position.minus)
-        cancellations.removeAll { $0.upper <= ($0.isMinus ? resetMinus : resetPlus) }
+        dropSpent()
     }
 
-    /// Counts out the units of a duplicate application (idempotent).
+    /// Counts out `interval` (idempotent: the cancellations are a union of intervals). An
+    /// interval beyond the series' totals (only a damaged or forged record can name one) is
+    /// ignored.
     mutating func cancel(_ interval: Cancellation) {
-        guard interval.upper > (interval.isMinus ? resetMinus : resetPlus), !cancellations.contains(interval) else { return }
-        cancellations.append(interval)
-        cancellations.sort()
+        guard interval.lower < interval.upper, interval.upper <= (interval.isMinus ? latest.minus : latest.plus),
+              interval.upper > (interval.isMinus ? resetMinus : resetPlus) else { return }
+        cancellations = ActorCounter.union(cancellations + [interval])
+    }
+
+    /// Voids the eras whose incarnations have all `ended`: their units are cancelled.
+    mutating func voidEras(ended: (Dot) -> Bool) {
+        var kept: [Era] = []
+        for era in eras {
+            if era.incarnations.allSatisfy(ended) {
+                cancel(Cancellation(isMinus: true, lower: era.lower, upper: era.upper))
+            } else {
+                kept.append(era)
+            }
+        }
+        eras = kept
+        dropSpent()
+    }
+
+    /// Drops cancellations and eras wholly at or below the watermarks.
+    private mutating func dropSpent() {
+        cancellations.removeAll { $0.upper <= ($0.isMinus ? resetMinus : resetPlus) }
+        eras.removeAll { $0.upper <= resetMinus }
     }
 
     /// The join of two series of the same replica.
@@ -153,8 +219,37 @@ struct ActorCounter: Hashable, Sendable {
         var positions: [UInt64: Checkpoint] = [:]
         for c in checkpoints + other.checkpoints { positions[c.counter] = c }
         result.checkpoints = Array(positions.values.sorted { $0.counter < $1.counter }.suffix(max(1, checkpointsMax)))
-        result.cancellations = Array(Set(cancellations + other.cancellations)).sorted()
-        result.cancellations.removeAll { $0.upper <= ($0.isMinus ? result.resetMinus : result.resetPlus) }
+        result.cancellations = ActorCounter.union(cancellations + other.cancellations)
+        result.eras = ActorCounter.union(eras + other.eras)
+        result.dropSpent()
+        return result
+    }
+
+    /// The union of intervals, per sign: sorted, overlapping and adjacent ones coalesced.
+    static func union(_ intervals: [Cancellation]) -> [Cancellation] {
+        var result: [Cancellation] = []
+        for c in intervals.sorted() {
+            if let last = result.last, last.isMinus == c.isMinus, c.lower <= last.upper {
+                result[result.count - 1].upper = max(last.upper, c.upper)
+            } else {
+                result.append(c)
+            }
+        }
+        return result
+    }
+
+    /// The union of eras: those of one incarnation set that overlap or touch are coalesced (a
+    /// replica's state and a later one hold the same era, the later one longer).
+    static func union(_ eras: [Era]) -> [Era] {
+        var result: [Era] = []
+        for era in Set(eras).sorted() {
+            if let index = result.lastIndex(where: { $0.incarnations == era.incarnations }), era.lower <= result[index].upper,
+               result[(index + 1)...].isEmpty {
+                result[index].upper = max(result[index].upper, era.upper)
+            } else {
+                result.append(era)
+            }
+        }
         return result
     }
 }

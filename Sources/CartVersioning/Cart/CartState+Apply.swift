@@ -46,8 +46,9 @@ extension CartState {
         var next = self
         let dot = try next.issueDot(for: replica, limits: limits)
         var application = OperationLog.Application(dot: dot, sku: operation.sku.map { UTF8Text($0) }, change: nil)
-        // Removals are never refused for size: a cart over its budget (a merge of several full
-        // carts) must still be able to shrink. Their bookkeeping is bounded by the operation log.
+        // Operations that only take units away (removals, decrements, sets to fewer) are never
+        // refused for size: a cart over its budget (a merge of several full carts) must still be
+        // able to shrink. Their bookkeeping is bounded (a checkpoint, a set entry, a log entry).
         var removes = false
         switch operation {
         case let .add(sku, quantity, details):
@@ -58,9 +59,9 @@ extension CartState {
             let current = next.items[key]?.quantity ?? 0
             if delta < 0 {
                 guard current > 0 else { throw .itemNotFound(sku: sku) }
+                removes = true
                 if current.addingSaturating(delta) <= 0 {
                     try next.removeItem(key, observedBy: before)
-                    removes = true
                     break
                 }
             }
@@ -71,6 +72,7 @@ extension CartState {
                 try next.removeItem(UTF8Text(sku), observedBy: observed)
                 removes = true
             } else {
+                removes = quantity <= (next.items[UTF8Text(sku)]?.quantity ?? 0)
                 try next.set(UTF8Text(sku), to: quantity, dot: dot, nowMs: nowMs, observedBy: observed, resetHiddenBy: before,
                              limits: limits)
             }
@@ -89,46 +91,46 @@ extension CartState {
             removes = true
         }
         next.operations.record(id, application, timestampMs: nowMs, limits: limits)
-        // A removal may have reset one application of an operation applied twice.
-        next.undoDuplicateApplications()
-        if !removes { try next.checkStorable(limits: limits) }
+        // A removal may have reset one application of an operation applied twice, or ended the
+        // incarnation of a concurrent decrement.
+        next.settle()
+        if !removes { try next.checkStorable(comparedTo: self, limits: limits) }
         self = next
         return .applied(dot)
     }
 
     /// Changes `sku`'s quantity by `delta` under `dot`, re-asserting its details. An item not
-    /// shown (absent, or quantity not positive) is reset first: its quantity and details as
-    /// `resetHiddenBy` (the coordinator's whole state) saw them are removed, so that an add gives
-    /// exactly what it adds and an item comes back with the details its add gives, never with
-    /// leftovers of an earlier incarnation (which would depend on whether a compaction had
-    /// collected them). Returns the change's place in the replica's series.
+    /// shown (absent, or quantity not positive) is reset first: its quantity, details and
+    /// incarnations as `resetHiddenBy` (the coordinator's whole state) saw them are removed and
+    /// this change begins a new incarnation, so that an add gives exactly what it adds and an
+    /// item comes back with the details its add gives, never with leftovers of an earlier life
+    /// (which would depend on whether a compaction had collected them). A decrement records the
+    /// incarnations it applies to. Returns the change's place in the replica's series.
     private mutating func change(_ sku: UTF8Text, by delta: Int64, details: CartItemDetails, dot: Dot, nowMs: UInt64,
                                  resetHiddenBy: CausalContext,
                                  limits: VersioningLimits) throws(CartOperationError) -> (start: UInt64, interval: ActorCounter.Cancellation) {
         try checkRoom(for: sku, limits: limits)
         var item = items[sku] ?? ItemState()
         let visible = item.isVisible
-        if !visible { item.reset(observedBy: resetHiddenBy) }
-        let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
-        let change: (start: UInt64, interval: ActorCounter.Cancellation)
-        if var counter = item.counters[dot.replica] {
-            let interval = counter.change(by: delta, counter: dot.counter, addedAtMs: addedAtMs, timestampMs: nowMs,
-                                          checkpointsMax: limits.checkpointsPerCounterMax)
-            change = (counter.start, interval)
-            item.counters[dot.replica] = counter
-        } else {
-            let counter = ActorCounter(counter: dot.counter, delta: delta, addedAtMs: addedAtMs, timestampMs: nowMs)
-            change = (counter.start, ActorCounter.Cancellation(isMinus: delta < 0, lower: 0, upper: delta.magnitude))
-            item.counters[dot.replica] = counter
+        if !visible {
+            item.reset(observedBy: resetHiddenBy)
+            item.incarnations.entries[dot] = ItemState.IncarnationMark()
         }
+        let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
+        var counter = item.counters[dot.replica] ?? ActorCounter(start: dot.counter, addedAtMs: addedAtMs, timestampMs: nowMs)
+        let interval = try counter.change(by: delta, counter: dot.counter, incarnations: item.currentIncarnations,
+                                          addedAtMs: addedAtMs, timestampMs: nowMs, checkpointsMax: limits.checkpointsPerCounterMax)
+        item.counters[dot.replica] = counter
         item.writeDetails(details, dot: dot, nowMs: nowMs)
         items[sku] = item
-        return change
+        return (counter.start, interval)
     }
 
-    /// Sets `sku`'s quantity to `quantity` (≥ 1): removes the quantity `observed` saw, then
-    /// writes a set entry; changes `observed` did not see stay and count on top. An item not
-    /// shown is reset as `resetHiddenBy` (the coordinator's whole state) saw it, as an add does.
+    /// Sets `sku`'s quantity to `quantity` (≥ 1): removes the quantity and incarnations
+    /// `observed` saw, then writes a set entry and begins a new incarnation; changes `observed`
+    /// did not see stay and count on top (decrements of the incarnations it ended are voided).
+    /// An item not shown is reset as `resetHiddenBy` (the coordinator's whole state) saw it, as
+    /// an add does.
     private mutating func set(_ sku: UTF8Text, to quantity: Int64, dot: Dot, nowMs: UInt64, observedBy observed: CausalContext,
                               resetHiddenBy: CausalContext, limits: VersioningLimits) throws(CartOperationError) {
         try checkRoom(for: sku, limits: limits)
@@ -137,11 +139,12 @@ extension CartState {
         let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
         if visible { try item.resetQuantity(observedBy: observed) } else { item.reset(observedBy: resetHiddenBy) }
         item.sets.entries[dot] = SetEntry(quantity: quantity, addedAtMs: addedAtMs, timestampMs: nowMs)
+        item.incarnations.entries[dot] = ItemState.IncarnationMark()
         item.writeDetails(CartItemDetails(), dot: dot, nowMs: nowMs)
         items[sku] = item
     }
 
-    /// Removes what `observed` saw of `sku`: its quantity and its details.
+    /// Removes what `observed` saw of `sku`: its quantity, details and incarnations.
     private mutating func removeItem(_ sku: UTF8Text, observedBy observed: CausalContext) throws(CartOperationError) {
         guard var item = items[sku] else { return }
         try item.resetQuantity(observedBy: observed)
@@ -156,15 +159,17 @@ extension CartState {
         if shown >= limits.cartItemsPerOperationMax { throw .cartFull(itemsMax: limits.cartItemsPerOperationMax) }
     }
 
-    /// Refuses a result that would encode to more than `cartBytesPerOperationMax` bytes, so that
-    /// merges of in-limit carts always fit a record (see `VersioningLimits`). Cost: one encoding
-    /// of the cart per operation (tens of microseconds for a typical cart).
-    private func checkStorable(limits: VersioningLimits) throws(CartOperationError) {
-        let bytes: Int
-        do { bytes = try RecordCodec.encode(.cart(self), limits: limits).count } catch {
+    /// Refuses a result that would encode to more than `cartBytesPerOperationMax` bytes and more
+    /// than `before` did, so that merges of in-limit carts always fit a record (see
+    /// `VersioningLimits`) while a cart over the budget (a merge of full carts) can still shrink.
+    /// Cost: one encoding of the cart per operation (tens of microseconds for a typical cart).
+    private func checkStorable(comparedTo before: CartState, limits: VersioningLimits) throws(CartOperationError) {
+        guard let bytes = try? RecordCodec.encode(.cart(self), limits: limits).count else {
             throw .cartTooLarge(bytesMax: limits.cartBytesPerOperationMax)
         }
-        if bytes > limits.cartBytesPerOperationMax { throw .cartTooLarge(bytesMax: limits.cartBytesPerOperationMax) }
+        guard bytes > limits.cartBytesPerOperationMax else { return }
+        let beforeBytes = (try? RecordCodec.encode(.cart(before), limits: limits).count) ?? 0
+        if bytes > beforeBytes { throw .cartTooLarge(bytesMax: limits.cartBytesPerOperationMax) }
     }
 
     /// Takes this replica's next dot and records it in the context.

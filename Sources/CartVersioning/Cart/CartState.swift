@@ -21,7 +21,7 @@
 ///
 /// Size: per item, one counter per replica that changed it (with at most
 /// `checkpointsPerCounterMax` remembered positions) and one entry per field per concurrent
-/// writer; removed items stay, hidden, until `compact(stable:)` collects them at a point every
+/// writer; removed items stay, hidden, until `compact(stable:nowMs:)` collects them at a point every
 /// replica has reached. Bound: (visible items + items removed since the last compaction) ×
 /// replicas, plus the operation log.
 ///
@@ -82,10 +82,10 @@ public struct CartState: Hashable, Sendable {
                                                           otherContext: other.context, checkpointsMax: limits.checkpointsPerCounterMax)
             if !item.isEmpty { merged[sku] = item }
         }
+        operations.merge(other.operations, selfContext: context, otherContext: other.context)
         items = merged
         context.merge(other.context)
-        operations.merge(other.operations, limits: limits)
-        undoDuplicateApplications()
+        settle()
     }
 
     /// The join of two carts, as a new cart.
@@ -95,24 +95,33 @@ public struct CartState: Hashable, Sendable {
         return result
     }
 
-    /// Undoes every application of an operation id but its canonical one (the least dot): drops
-    /// their set and detail entries and cancels their quantity changes. If a removal has reset
-    /// the change of any application of the id, the canonical one's change is cancelled too: the
-    /// client's token saw "the" operation, whichever coordinator it read from, so its units must
-    /// not survive through the twin. Monotone (resets and cancellations only grow) and
-    /// idempotent, so merge stays a join.
+    /// Applies what a merge or an operation may have made due: undoes duplicate applications
+    /// and voids decrements whose incarnations have ended. Both only add cancellations, and
+    /// both are decided by the state alone, so merge stays a join (a closure applied after it:
+    /// monotone, idempotent).
+    mutating func settle() {
+        undoDuplicateApplications()
+        for sku in items.keys where items[sku]?.counters.values.contains(where: { !$0.eras.isEmpty }) ?? false {
+            items[sku]?.voidEndedEras(context: context)
+        }
+    }
+
+    /// Undoes every application of an operation id but its canonical one (the least dot) by
+    /// cancelling its quantity change. Their set and detail entries stay: they carry the same
+    /// values as the canonical one's (the same operation), and a re-asserted detail they hold may
+    /// be the only copy of a concurrent rename their coordinator had. If a removal has reset the
+    /// change of any application, or one application was a removal (a decrement that reached
+    /// zero at its coordinator), the canonical change is cancelled too: the operation took its
+    /// effect there, and the client's token saw "the" operation, whichever coordinator it read.
     mutating func undoDuplicateApplications() {
         for entry in operations.entries.values where entry.applications.count > 1 {
-            let anyReset = entry.applications.contains { changeWasReset($0) }
-            for (index, application) in entry.applications.enumerated() {
-                guard let sku = application.sku, var item = items[sku] else { continue }
-                if index > 0 { item.removeEntries(of: application.dot) }
-                if index > 0 || anyReset, let change = application.change,
-                   var counter = item.counters[application.dot.replica], counter.start == change.start {
-                    counter.cancel(change.interval)
-                    item.counters[application.dot.replica] = counter
-                }
-                items[sku] = item.isEmpty ? nil : item
+            let anyRemoval = entry.applications.contains { $0.change == nil } && entry.applications.contains { $0.change != nil }
+            let cancelAll = anyRemoval || entry.applications.contains { changeWasReset($0) }
+            for (index, application) in entry.applications.enumerated() where index > 0 || cancelAll {
+                guard let sku = application.sku, let change = application.change,
+                      var counter = items[sku]?.counters[application.dot.replica], counter.start == change.start else { continue }
+                counter.cancel(change.interval)
+                items[sku]?.counters[application.dot.replica] = counter
             }
         }
     }
@@ -130,22 +139,33 @@ public struct CartState: Hashable, Sendable {
     // MARK: - Compaction
 
     /// Collects what a point every replica has reached makes unnecessary: counters that no
-    /// longer count anything (all their units removed or cancelled), spent cancellations, and
-    /// hidden items left with nothing that counts. Returns the number of items collected.
+    /// longer count anything (all their units removed or cancelled), hidden items left with
+    /// nothing that counts, and operation ids whose every application `stable` covers and whose
+    /// latest application is at least `operationWindowMs` older than `nowMs`. Returns the
+    /// number of items collected.
     ///
     /// What is kept is exactly what can still matter: a hidden item whose counted changes do not
     /// cancel out (concurrent decrements past zero, -1 and +1 say) stays until an add or a
     /// removal resets it, because a removal that observed only its -1 makes it visible again.
     /// The details of a collected item cannot matter: it can only come back by an add, which
-    /// starts afresh, every other replica having seen what this one has.
+    /// starts afresh, every other replica having seen what this one has. An operation id is
+    /// forgotten only once every replica holds all its applications (so no twin can still be
+    /// met and undone) and the window has passed: a retry within the window is always answered
+    /// as a duplicate, and so is one after it until some replica compacts.
     ///
     /// `stable` must be a context every replica of this cart has merged (the cluster's
     /// anti-entropy establishes it). This state is compacted only if `stable` covers everything
     /// it has seen, so that every removal it knows of is known everywhere: a replica that later
     /// changes a collected series either still holds its watermarks or starts a new series.
+    /// `nowMs` is this replica's wall clock (passed in, never read): replicas whose clocks run
+    /// ahead forget ids early, so clocks must agree to well within the window.
     @discardableResult
-    public mutating func compact(stable: CausalContext) -> Int {
+    public mutating func compact(stable: CausalContext, nowMs: UInt64, limits: VersioningLimits = .default) -> Int {
         guard stable.covers(context) else { return 0 }
+        operations.forget { entry in
+            nowMs >= entry.timestampMs && nowMs - entry.timestampMs >= limits.operationWindowMs
+                && entry.applications.allSatisfy { stable.contains($0.dot) }
+        }
         // Series the operation log names stay: undoing a duplicate reads their watermarks.
         // (A series is named by its start event, which belongs to one item.)
         var named: Set<Dot> = []
@@ -157,14 +177,9 @@ public struct CartState: Hashable, Sendable {
         }
         var collected = 0
         for (sku, var item) in items {
-            for (replica, var counter) in item.counters {
-                let series = Dot(replica: replica, counter: counter.start)
-                if counter.livePlus == 0 && counter.liveMinus == 0 && !named.contains(series) {
-                    item.counters[replica] = nil
-                    continue
-                }
-                counter.cancellations.removeAll { $0.upper <= ($0.isMinus ? counter.resetMinus : counter.resetPlus) }
-                item.counters[replica] = counter
+            for (replica, counter) in item.counters
+            where counter.livePlus == 0 && counter.liveMinus == 0 && !named.contains(Dot(replica: replica, counter: counter.start)) {
+                item.counters[replica] = nil
             }
             if item.counters.isEmpty && item.sets.isEmpty {
                 items[sku] = nil

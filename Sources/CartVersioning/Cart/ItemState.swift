@@ -3,6 +3,10 @@
 /// - `counters`: one `ActorCounter` per replica that changed the item's quantity.
 /// - `sets`: "set the quantity" writes (`SetEntry`), LWW among concurrent ones.
 /// - `name`, `price`, `metadata`: LWW registers, re-asserted by every quantity change.
+/// - `incarnations`: the dots of the operations that began the item's current life (an add to
+///   an item not shown, or a set), removed by the removals, sets and re-adds that observe them.
+///   A decrement records the incarnations its coordinator saw (see `ActorCounter.Era`); once all
+///   of them have ended, the decrement is voided.
 ///
 /// Quantity = the winning live set's value (0 if none) + the sum of the counters' contributions;
 /// the item is shown if that is positive. A removal raises the counters' watermarks to what it
@@ -18,15 +22,20 @@ struct ItemState: Hashable, Sendable {
     var name = DotMap<RegisterEntry<UTF8Text>>()
     var price = DotMap<RegisterEntry<Int64>>()
     var metadata = DotMap<RegisterEntry<ItemMetadata>>()
+    var incarnations = DotMap<IncarnationMark>()
 
     /// True if nothing is left (the item is dropped from the cart).
     var isEmpty: Bool {
-        counters.isEmpty && sets.isEmpty && name.isEmpty && price.isEmpty && metadata.isEmpty
+        counters.isEmpty && sets.isEmpty && name.isEmpty && price.isEmpty && metadata.isEmpty && incarnations.isEmpty
     }
+
+    /// The incarnations in force, ascending (what a decrement records).
+    var currentIncarnations: [Dot] { incarnations.entries.keys.sorted() }
 
     /// Number of dot-tagged entries and counters (a size metric).
     var entryCount: Int {
         counters.count + sets.entries.count + name.entries.count + price.entries.count + metadata.entries.count
+            + incarnations.entries.count
     }
 
     /// The set value in force and the counted changes on top of it (saturating).
@@ -75,6 +84,7 @@ struct ItemState: Hashable, Sendable {
         }
         for (replica, position) in positions { counters[replica]?.reset(to: position) }
         sets.removeObserved(by: observed)
+        incarnations.removeObserved(by: observed)
     }
 
     /// Removes everything the coordinator's whole state `context` saw: quantity and details.
@@ -86,7 +96,16 @@ struct ItemState: Hashable, Sendable {
             }
         }
         sets.removeObserved(by: context)
+        incarnations.removeObserved(by: context)
         removeDetails(observedBy: context)
+    }
+
+    /// Voids the decrements of every series made in incarnations that have all ended: seen by
+    /// `context` and no longer held.
+    mutating func voidEndedEras(context: CausalContext) {
+        for replica in counters.keys where !(counters[replica]?.eras.isEmpty ?? true) {
+            counters[replica]?.voidEras { context.contains($0) && incarnations.entries[$0] == nil }
+        }
     }
 
     /// Drops the details `observed` saw (a removal of the item).
@@ -94,14 +113,6 @@ struct ItemState: Hashable, Sendable {
         name.removeObserved(by: observed)
         price.removeObserved(by: observed)
         metadata.removeObserved(by: observed)
-    }
-
-    /// Drops every entry (set or detail) written by `dot` (a duplicate application).
-    mutating func removeEntries(of dot: Dot) {
-        sets.entries[dot] = nil
-        name.entries[dot] = nil
-        price.entries[dot] = nil
-        metadata.entries[dot] = nil
     }
 
     // MARK: - Writes
@@ -149,6 +160,7 @@ struct ItemState: Hashable, Sendable {
         result.name = name.merged(with: other.name, selfContext: selfContext, otherContext: otherContext)
         result.price = price.merged(with: other.price, selfContext: selfContext, otherContext: otherContext)
         result.metadata = metadata.merged(with: other.metadata, selfContext: selfContext, otherContext: otherContext)
+        result.incarnations = incarnations.merged(with: other.incarnations, selfContext: selfContext, otherContext: otherContext)
         return result
     }
 
@@ -158,11 +170,20 @@ struct ItemState: Hashable, Sendable {
         for (replica, counter) in counters {
             dots.append(Dot(replica: replica, counter: counter.start))
             dots += counter.checkpoints.map { Dot(replica: replica, counter: $0.counter) }
+            dots += counter.eras.flatMap(\.incarnations)
         }
         return dots
     }
 
     private var setAndDetailDots: [Dot] {
         Array(sets.entries.keys) + Array(name.entries.keys) + Array(price.entries.keys) + Array(metadata.entries.keys)
+            + Array(incarnations.entries.keys)
+    }
+}
+
+extension ItemState {
+    /// The payload of an incarnation entry: the dot is all there is.
+    struct IncarnationMark: Hashable, Sendable, Comparable {
+        static func < (lhs: IncarnationMark, rhs: IncarnationMark) -> Bool { false }
     }
 }

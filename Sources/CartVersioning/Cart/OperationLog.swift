@@ -3,16 +3,17 @@
 /// Each entry records every application of one id: normally one, at the coordinator that ran
 /// it. A coordinator that finds the id already there does nothing (`CartState.apply` reports a
 /// duplicate). Two coordinators can still both apply it (a client that timed out at one retried
-/// at another before the first reached it); when their states meet, the log holds two
-/// applications of the id, and the merge keeps the one with the least dot and undoes the other:
-/// its set and detail entries are dropped and its quantity change is cancelled in its counter
-/// (`ActorCounter.cancel`). A removal's effect cannot be undone, but a retried removal removes
-/// what the client observed in both applications, which is the same.
+/// at another before the first reached it); when their states meet, the log holds both
+/// applications and the cart undoes all but one (`CartState.undoDuplicateApplications`).
 ///
-/// Window: an id is remembered while its latest application is within `operationWindowMs` of the
-/// newest application the log holds, and among the `operationLogMax` newest. Pruning depends on
-/// the log's contents only, never on a clock read, so merge stays a join; a retry (or a
-/// duplicate meeting its twin) after the window applies again.
+/// Merge is a join by the dot rule, like every dot store of the cart: an entry held on both sides
+/// keeps the union of its applications; an entry held on one side only stays unless the other
+/// side has seen all its applications (then the other side forgot it). Forgetting happens only
+/// locally: at compaction, once every replica holds all of an id's applications and the window
+/// has passed (`CartState.compact`), and at an operation, past `operationLogMax` ids, the
+/// oldest (a safety net for a flood of operations between compactions; a retry of a forgotten
+/// id applies again). No clock is read and nothing is pruned in a merge, so merges stay
+/// associative whatever the timestamps.
 ///
 /// Thread safety: a `Sendable` value type.
 struct OperationLog: Hashable, Sendable {
@@ -52,7 +53,8 @@ struct OperationLog: Hashable, Sendable {
     /// The canonical application of `id`, if remembered.
     func canonical(_ id: OperationID) -> Application? { entries[id]?.applications.first }
 
-    /// Records an application of `id` at `timestampMs`, then prunes.
+    /// Records an application of `id` at `timestampMs`; past `operationLogMax` ids, forgets the
+    /// oldest (by latest application, then id bytes), never `id` itself.
     mutating func record(_ id: OperationID, _ application: Application, timestampMs: UInt64, limits: VersioningLimits) {
         var entry = entries[id] ?? Entry(timestampMs: timestampMs, applications: [])
         entry.timestampMs = max(entry.timestampMs, timestampMs)
@@ -61,36 +63,34 @@ struct OperationLog: Hashable, Sendable {
             entry.applications.sort()
         }
         entries[id] = entry
-        prune(limits: limits)
+        let excess = entries.count - max(1, limits.operationLogMax)
+        if excess > 0 {
+            let oldest = entries.filter { $0.key != id }.sorted { ($0.value.timestampMs, $0.key) < ($1.value.timestampMs, $1.key) }
+            for (old, _) in oldest.prefix(excess) { entries[old] = nil }
+        }
     }
 
-    /// Union with `other`, then prune.
-    mutating func merge(_ other: OperationLog, limits: VersioningLimits) {
-        for (id, theirs) in other.entries {
-            guard var mine = entries[id] else {
-                entries[id] = theirs
-                continue
+    /// The join with `other`, whose owner has seen `otherContext` (this log's owner has seen
+    /// `selfContext`).
+    mutating func merge(_ other: OperationLog, selfContext: CausalContext, otherContext: CausalContext) {
+        var merged: [OperationID: Entry] = [:]
+        for (id, mine) in entries {
+            if var theirs = other.entries[id] {
+                theirs.timestampMs = max(mine.timestampMs, theirs.timestampMs)
+                theirs.applications = Array(Set(mine.applications + theirs.applications)).sorted()
+                merged[id] = theirs
+            } else if !mine.applications.allSatisfy({ otherContext.contains($0.dot) }) {
+                merged[id] = mine
             }
-            mine.timestampMs = max(mine.timestampMs, theirs.timestampMs)
-            mine.applications = Array(Set(mine.applications + theirs.applications)).sorted()
-            entries[id] = mine
         }
-        prune(limits: limits)
+        for (id, theirs) in other.entries where entries[id] == nil {
+            if !theirs.applications.allSatisfy({ selfContext.contains($0.dot) }) { merged[id] = theirs }
+        }
+        entries = merged
     }
 
-    /// Keeps the ids within the window of the newest, at most `operationLogMax` of them.
-    mutating func prune(limits: VersioningLimits) {
-        guard let newest = entries.values.map(\.timestampMs).max() else { return }
-        let cutoff = newest > limits.operationWindowMs ? newest - limits.operationWindowMs : 0
-        entries = entries.filter { $0.value.timestampMs >= cutoff }
-        if entries.count > limits.operationLogMax {
-            let kept = entries.sorted { ($0.value.timestampMs, $0.key) > ($1.value.timestampMs, $1.key) }.prefix(limits.operationLogMax)
-            entries = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
-        }
-    }
-
-    /// The applications to undo: every one but the canonical of each id applied more than once.
-    var duplicateApplications: [Application] {
-        entries.values.flatMap { $0.applications.dropFirst() }
+    /// Forgets the entries `shouldForget` selects.
+    mutating func forget(where shouldForget: (Entry) -> Bool) {
+        entries = entries.filter { !shouldForget($0.value) }
     }
 }

@@ -12,10 +12,12 @@
 ///              nameCount:uvarint (dot timestampMs:uvarint name:text){nameCount}
 ///              priceCount:uvarint (dot timestampMs:uvarint priceMinor:svarint){priceCount}
 ///              metadataCount:uvarint (dot timestampMs:uvarint pairCount:uvarint (key:text value:text){pairCount}){metadataCount}
+///              incarnationCount:uvarint dot{incarnationCount}   ; strictly ascending
 /// counter   := replicaIndex:uvarint start:uvarint resetPlus:uvarint resetMinus:uvarint
 ///              addedAtMs:uvarint timestampMs:uvarint
 ///              checkpointCount:uvarint (counter:uvarint plus:uvarint minus:uvarint){checkpointCount}
 ///              cancelCount:uvarint (sign:u8 lower:uvarint upper:uvarint){cancelCount}
+///              eraCount:uvarint (incCount:uvarint dot{incCount} lower:uvarint upper:uvarint){eraCount}
 /// operation := id:text timestampMs:uvarint appCount:uvarint application{appCount}   ; ids ascending by bytes
 /// application := dot flags:u8 sku:text? (start:uvarint sign:u8 lower:uvarint upper:uvarint)?
 ///              ; flags bit 0: a SKU follows; bit 1: a change follows (needs bit 0)
@@ -62,6 +64,10 @@ extension RecordCodec {
                     writer.lengthPrefixed(pair.value.bytes)
                 }
             }
+            writer.count(item.incarnations.entries.count)
+            for dot in item.incarnations.entries.keys.sorted() {
+                try encodeDot(dot, table: table, into: &writer, limits: limits)
+            }
         }
         try encodeOperations(cart.operations, table: table, into: &writer, limits: limits)
     }
@@ -72,8 +78,8 @@ extension RecordCodec {
         var used = [Bool](repeating: false, count: table.count)
         let context = try decodeContext(&reader, table: table, used: &used, limits: limits)
         try checkAllUsed(used, reader: reader)
-        // An item takes at least 7 bytes: a SKU (2) and five counts.
-        let itemCount = try reader.count("item count", max: Int.max, minimumElementBytes: 7)
+        // An item takes at least 8 bytes: a SKU (2) and six counts.
+        let itemCount = try reader.count("item count", max: Int.max, minimumElementBytes: 8)
         var items: [UTF8Text: ItemState] = [:]
         var previousSKU: UTF8Text?
         for _ in 0..<itemCount {
@@ -87,7 +93,15 @@ extension RecordCodec {
             items[sku] = item
         }
         let operations = try decodeOperations(&reader, table: table, context: context, limits: limits)
-        return CartState(validatedContext: context, items: items, operations: operations)
+        let cart = CartState(validatedContext: context, items: items, operations: operations)
+        // Canonical: settled, as every merge and operation leaves a state (a state that merging
+        // with itself would change has no place in a record).
+        var settled = cart
+        settled.settle()
+        guard settled == cart else {
+            throw reader.error(.nonCanonical, "a settled cart (duplicate applications undone, ended decrements voided)")
+        }
+        return cart
     }
 
     private static func decodeItem(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
@@ -117,6 +131,9 @@ extension RecordCodec {
             (reader: inout ByteReader) throws(RecordCodecError) -> RegisterEntry<ItemMetadata> in
             let timestampMs = try reader.uvarint("metadata timestampMs")
             return RegisterEntry(value: try decodeMetadata(&reader, limits: limits), timestampMs: timestampMs)
+        }
+        for dot in try decodeDots(&reader, "incarnation", table: table, context: context, limits: limits) {
+            item.incarnations.entries[dot] = ItemState.IncarnationMark()
         }
         return item
     }
@@ -158,6 +175,18 @@ extension RecordCodec {
             }
             try require(!c.checkpoints.isEmpty && c.checkpoints.count <= limits.checkpointsPerCounterMax,
                         "1...\(limits.checkpointsPerCounterMax) checkpoints per counter")
+            try require(c.checkpoints[0].counter >= c.start && zip(c.checkpoints, c.checkpoints.dropFirst()).allSatisfy {
+                $0.counter < $1.counter && $0.plus <= $1.plus && $0.minus <= $1.minus
+            } && c.latest.plus <= ActorCounter.unitsMax && c.latest.minus <= ActorCounter.unitsMax,
+                        "checkpoints ascending from the series start, totals non-decreasing and at most 2^62")
+            try require(c.resetPlus <= c.latest.plus && c.resetMinus <= c.latest.minus, "resets within the series' totals")
+            try require(c.cancellations == ActorCounter.union(c.cancellations) && c.cancellations.allSatisfy {
+                $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
+                    && $0.upper > ($0.isMinus ? c.resetMinus : c.resetPlus)
+            }, "cancellations coalesced, inside the totals, above the resets")
+            try require(c.eras == ActorCounter.union(c.eras) && c.eras.allSatisfy {
+                !$0.incarnations.isEmpty && $0.lower < $0.upper && $0.upper <= c.latest.minus && $0.upper > c.resetMinus
+            }, "eras coalesced, inside the taken units, above the reset")
             writer.uvarint(index)
             writer.uvarint(c.start)
             writer.uvarint(c.resetPlus)
@@ -176,13 +205,20 @@ extension RecordCodec {
                 writer.uvarint(x.lower)
                 writer.uvarint(x.upper)
             }
+            writer.count(c.eras.count)
+            for era in c.eras {
+                writer.count(era.incarnations.count)
+                for dot in era.incarnations { try encodeDot(dot, table: table, into: &writer, limits: limits) }
+                writer.uvarint(era.lower)
+                writer.uvarint(era.upper)
+            }
         }
     }
 
     private static func decodeCounters(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
                                        limits: VersioningLimits) throws(RecordCodecError) -> [ReplicaID: ActorCounter] {
-        // A counter takes at least 11 bytes: six fields, a checkpoint (3) and two counts.
-        let count = try reader.count("counter count", max: table.count, minimumElementBytes: 11)
+        // A counter takes at least 12 bytes: six fields, a checkpoint (3) and three counts.
+        let count = try reader.count("counter count", max: table.count, minimumElementBytes: 12)
         var counters: [ReplicaID: ActorCounter] = [:]
         var previousIndex: UInt64?
         for _ in 0..<count {
@@ -205,8 +241,8 @@ extension RecordCodec {
             for _ in 0..<checkpointCount {
                 let at = reader.offset
                 let p = ActorCounter.Checkpoint(counter: try reader.uvarint("checkpoint counter", in: start...limits.counterMax),
-                                                plus: try reader.uvarint("checkpoint plus"),
-                                                minus: try reader.uvarint("checkpoint minus"))
+                                                plus: try reader.uvarint("checkpoint plus", in: 0...ActorCounter.unitsMax),
+                                                minus: try reader.uvarint("checkpoint minus", in: 0...ActorCounter.unitsMax))
                 if let last = checkpoints.last, !(last.counter < p.counter && last.plus <= p.plus && last.minus <= p.minus) {
                     throw RecordCodecError(.nonCanonical, offset: at, expected: "checkpoints ascending by counter with non-decreasing totals")
                 }
@@ -235,13 +271,32 @@ extension RecordCodec {
                 guard c.lower < c.upper, c.upper <= total, c.upper > reset else {
                     throw RecordCodecError(.invalidValue, offset: at, expected: "a cancelled interval inside the series, above its reset")
                 }
-                if let last = cancellations.last, !(last < c && (last.isMinus != c.isMinus || last.upper <= c.lower)) {
-                    throw RecordCodecError(.nonCanonical, offset: at, expected: "cancellations sorted and disjoint")
+                if let last = cancellations.last, !(last < c && (last.isMinus != c.isMinus || last.upper < c.lower)) {
+                    throw RecordCodecError(.nonCanonical, offset: at, expected: "cancellations sorted, disjoint and not adjacent")
                 }
                 cancellations.append(c)
             }
+            // An era takes at least 5 bytes: a count, a dot (2) and two bounds.
+            let eraCount = try reader.count("era count", max: Int.max, minimumElementBytes: 5)
+            var eras: [ActorCounter.Era] = []
+            for _ in 0..<eraCount {
+                let at = reader.offset
+                let incarnations = try decodeDots(&reader, "era incarnation", table: table, context: context, limits: limits)
+                let lower = try reader.uvarint("era lower", in: 0...ActorCounter.unitsMax)
+                let upper = try reader.uvarint("era upper", in: 0...ActorCounter.unitsMax)
+                guard !incarnations.isEmpty, lower < upper, upper <= latest.minus, upper > resetMinus else {
+                    throw RecordCodecError(.invalidValue, offset: at,
+                                           expected: "an era with incarnations, inside the taken units, above the reset")
+                }
+                let era = ActorCounter.Era(incarnations: incarnations, lower: lower, upper: upper)
+                if let last = eras.last, !(last.upper < lower || (last.upper == lower && last.incarnations != incarnations)) {
+                    throw RecordCodecError(.nonCanonical, offset: at, expected: "eras ascending, disjoint, coalesced")
+                }
+                eras.append(era)
+            }
             counters[replica] = ActorCounter(start: start, resetPlus: resetPlus, resetMinus: resetMinus, addedAtMs: addedAtMs,
-                                             timestampMs: timestampMs, checkpoints: checkpoints, cancellations: cancellations)
+                                             timestampMs: timestampMs, checkpoints: checkpoints, cancellations: cancellations,
+                                             eras: eras)
         }
         return counters
     }
@@ -250,7 +305,6 @@ extension RecordCodec {
 
     private static func encodeOperations(_ log: OperationLog, table: [ReplicaID: UInt64], into writer: inout ByteWriter,
                                          limits: VersioningLimits) throws(RecordCodecError) {
-        try require(log.entries.count <= limits.operationLogMax, "at most \(limits.operationLogMax) remembered operations")
         writer.count(log.entries.count)
         for (id, entry) in log.entries.sorted(by: { $0.key < $1.key }) {
             try require(!entry.applications.isEmpty, "at least one application per operation")
@@ -275,7 +329,8 @@ extension RecordCodec {
     private static func decodeOperations(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
                                          limits: VersioningLimits) throws(RecordCodecError) -> OperationLog {
         // An operation takes at least 6 bytes: an id (2), a timestamp, a count and a dot (2).
-        let count = try reader.count("operation count", max: limits.operationLogMax, minimumElementBytes: 6)
+        // Merges are never capped, so the count is bounded only by the bytes present.
+        let count = try reader.count("operation count", max: Int.max, minimumElementBytes: 6)
         var log = OperationLog()
         var previousID: UTF8Text?
         for _ in 0..<count {
@@ -312,8 +367,9 @@ extension RecordCodec {
                     let kindOffset = reader.offset
                     let kind = try reader.u8("change sign")
                     guard kind <= 1 else { throw RecordCodecError(.invalidValue, offset: kindOffset, expected: "change sign 0 (added) or 1 (taken)") }
-                    let interval = ActorCounter.Cancellation(isMinus: kind == 1, lower: try reader.uvarint("change lower"),
-                                                             upper: try reader.uvarint("change upper"))
+                    let interval = ActorCounter.Cancellation(isMinus: kind == 1,
+                                                             lower: try reader.uvarint("change lower", in: 0...ActorCounter.unitsMax),
+                                                             upper: try reader.uvarint("change upper", in: 0...ActorCounter.unitsMax))
                     guard interval.lower < interval.upper else {
                         throw RecordCodecError(.invalidValue, offset: kindOffset, expected: "a change interval lower < upper")
                     }
@@ -322,12 +378,6 @@ extension RecordCodec {
                 applications.append(application)
             }
             log.entries[OperationID(idText)] = OperationLog.Entry(timestampMs: timestampMs, applications: applications)
-        }
-        // Canonical: the log as pruning leaves it.
-        var pruned = log
-        pruned.prune(limits: limits)
-        guard pruned == log else {
-            throw reader.error(.nonCanonical, "an operation log within its window (pruned)")
         }
         return log
     }
@@ -367,6 +417,25 @@ extension RecordCodec {
             field.entries[dot] = try payload(&reader)
         }
         return field
+    }
+
+    /// `count:uvarint dot{count}`, dots strictly ascending and inside `context`.
+    private static func decodeDots(_ reader: inout ByteReader, _ what: String, table: [ReplicaID], context: CausalContext,
+                                   limits: VersioningLimits) throws(RecordCodecError) -> [Dot] {
+        let count = try reader.count("\(what) count", max: Int.max, minimumElementBytes: 2)
+        var dots: [Dot] = []
+        for _ in 0..<count {
+            let at = reader.offset
+            let dot = try decodeDot(&reader, table: table, limits: limits)
+            if let last = dots.last, !(last < dot) {
+                throw RecordCodecError(.nonCanonical, offset: at, expected: "\(what) dots strictly ascending")
+            }
+            guard context.contains(dot) else {
+                throw RecordCodecError(.invalidValue, offset: at, expected: "\(what) dot \(dot) inside the causal context")
+            }
+            dots.append(dot)
+        }
+        return dots
     }
 
     /// `context := vvCount (replicaIndex counter)* cloudCount dot*`.
