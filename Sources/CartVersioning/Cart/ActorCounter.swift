@@ -30,8 +30,8 @@
 /// Invariants: checkpoints are non-empty, strictly ascending by counter, the first at or after
 /// `start`, positions non-decreasing, the last one the series' latest change; resets do not pass
 /// the totals; cancellations are disjoint, non-adjacent intervals (per sign) inside the totals,
-/// each above its reset; eras are disjoint intervals of taken units above the minus reset,
-/// ascending, adjacent ones with different incarnations.
+/// each at or above its reset; eras are disjoint intervals of taken units at or above the minus
+/// reset, ascending, adjacent ones with different incarnations.
 /// Thread safety: a `Sendable` value type.
 struct ActorCounter: Hashable, Sendable {
     /// The series' totals after one of its changes.
@@ -188,6 +188,7 @@ struct ActorCounter: Hashable, Sendable {
         guard interval.lower < interval.upper, interval.upper <= (interval.isMinus ? latest.minus : latest.plus),
               interval.upper > (interval.isMinus ? resetMinus : resetPlus) else { return }
         cancellations = ActorCounter.union(cancellations + [interval])
+        dropSpent()
     }
 
     /// Voids the eras whose incarnations have all `ended`: their units are cancelled.
@@ -204,10 +205,19 @@ struct ActorCounter: Hashable, Sendable {
         dropSpent()
     }
 
-    /// Drops cancellations and eras wholly at or below the watermarks.
+    /// Keeps of the cancellations and eras only what lies above the watermarks (dropping what
+    /// is wholly below, clipping what straddles them), so that the representation depends on the
+    /// state alone, not on the order in which resets and cancellations arrived.
     private mutating func dropSpent() {
-        cancellations.removeAll { $0.upper <= ($0.isMinus ? resetMinus : resetPlus) }
-        eras.removeAll { $0.upper <= resetMinus }
+        cancellations = cancellations.compactMap { c in
+            let reset = c.isMinus ? resetMinus : resetPlus
+            guard c.upper > reset else { return nil }
+            return Cancellation(isMinus: c.isMinus, lower: max(c.lower, reset), upper: c.upper)
+        }
+        eras = eras.compactMap { era in
+            guard era.upper > resetMinus else { return nil }
+            return Era(incarnations: era.incarnations, lower: max(era.lower, resetMinus), upper: era.upper)
+        }
     }
 
     /// The join of two series of the same replica.

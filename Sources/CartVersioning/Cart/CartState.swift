@@ -11,19 +11,21 @@
 ///   concurrent with it survives with its own units only, concurrent increments all count, and a
 ///   removed unit never comes back, under any merge order. Nothing is folded or pruned by time.
 /// - **"Set quantity to N" means N.** Concurrent sets to the same N give N; to different values
-///   the greatest `(timestampMs, replica, counter)` wins; changes concurrent with a set count on
-///   top of it.
+///   the greatest `(timestampMs, replica, counter)` wins; increments concurrent with a set count
+///   on top of it. A removal, set or re-add wins over a decrement it did not see (the decrement
+///   applied to a life of the item that has ended; see `ItemState.incarnations`).
 /// - **Details survive with the item:** every quantity change re-asserts name, price and
 ///   metadata under its own dot.
-/// - **Retries apply once** (`OperationLog`), within a window.
+/// - **Retries apply once** (`OperationLog`): an id is remembered until every replica holds all
+///   its applications and `operationWindowMs` has passed.
 /// - **One encoding per state:** SKUs, names and metadata are brought to NFC when an operation
 ///   is applied, then compared and stored as bytes (`UTF8Text`).
 ///
 /// Size: per item, one counter per replica that changed it (with at most
-/// `checkpointsPerCounterMax` remembered positions) and one entry per field per concurrent
-/// writer; removed items stay, hidden, until `compact(stable:nowMs:)` collects them at a point every
-/// replica has reached. Bound: (visible items + items removed since the last compaction) ×
-/// replicas, plus the operation log.
+/// `checkpointsPerCounterMax` remembered positions) and one entry per field and incarnation per
+/// concurrent writer; removed items stay, hidden, until `compact(stable:nowMs:)` collects them at
+/// a point every replica has reached. Bound: (visible items + items removed since the last
+/// compaction) × replicas, plus the operation log.
 ///
 /// Thread safety: a `Sendable` value type; each copy is independent.
 public struct CartState: Hashable, Sendable {

@@ -182,11 +182,11 @@ extension RecordCodec {
             try require(c.resetPlus <= c.latest.plus && c.resetMinus <= c.latest.minus, "resets within the series' totals")
             try require(c.cancellations == ActorCounter.union(c.cancellations) && c.cancellations.allSatisfy {
                 $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
-                    && $0.upper > ($0.isMinus ? c.resetMinus : c.resetPlus)
-            }, "cancellations coalesced, inside the totals, above the resets")
+                    && $0.lower >= ($0.isMinus ? c.resetMinus : c.resetPlus)
+            }, "cancellations coalesced, inside the totals, at or above the resets")
             try require(c.eras == ActorCounter.union(c.eras) && c.eras.allSatisfy {
-                !$0.incarnations.isEmpty && $0.lower < $0.upper && $0.upper <= c.latest.minus && $0.upper > c.resetMinus
-            }, "eras coalesced, inside the taken units, above the reset")
+                !$0.incarnations.isEmpty && $0.lower < $0.upper && $0.upper <= c.latest.minus && $0.lower >= c.resetMinus
+            }, "eras coalesced, inside the taken units, at or above the reset")
             writer.uvarint(index)
             writer.uvarint(c.start)
             writer.uvarint(c.resetPlus)
@@ -268,8 +268,8 @@ extension RecordCodec {
                                                   upper: try reader.uvarint("cancellation upper"))
                 let total = c.isMinus ? latest.minus : latest.plus
                 let reset = c.isMinus ? resetMinus : resetPlus
-                guard c.lower < c.upper, c.upper <= total, c.upper > reset else {
-                    throw RecordCodecError(.invalidValue, offset: at, expected: "a cancelled interval inside the series, above its reset")
+                guard c.lower < c.upper, c.upper <= total, c.lower >= reset else {
+                    throw RecordCodecError(.invalidValue, offset: at, expected: "a cancelled interval inside the series, at or above its reset")
                 }
                 if let last = cancellations.last, !(last < c && (last.isMinus != c.isMinus || last.upper < c.lower)) {
                     throw RecordCodecError(.nonCanonical, offset: at, expected: "cancellations sorted, disjoint and not adjacent")
@@ -284,9 +284,9 @@ extension RecordCodec {
                 let incarnations = try decodeDots(&reader, "era incarnation", table: table, context: context, limits: limits)
                 let lower = try reader.uvarint("era lower", in: 0...ActorCounter.unitsMax)
                 let upper = try reader.uvarint("era upper", in: 0...ActorCounter.unitsMax)
-                guard !incarnations.isEmpty, lower < upper, upper <= latest.minus, upper > resetMinus else {
+                guard !incarnations.isEmpty, lower < upper, upper <= latest.minus, lower >= resetMinus else {
                     throw RecordCodecError(.invalidValue, offset: at,
-                                           expected: "an era with incarnations, inside the taken units, above the reset")
+                                           expected: "an era with incarnations, inside the taken units, at or above the reset")
                 }
                 let era = ActorCounter.Era(incarnations: incarnations, lower: lower, upper: upper)
                 if let last = eras.last, !(last.upper < lower || (last.upper == lower && last.incarnations != incarnations)) {
