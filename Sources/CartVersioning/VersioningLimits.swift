@@ -63,9 +63,10 @@ public struct VersioningLimits: Hashable, Sendable {
     /// (DynamoDB keeps client tokens for 10 minutes): an id is forgotten at a compaction once
     /// every replica holds all its applications and this much time has passed.
     public var operationWindowMs: UInt64 = 600_000
-    /// Most operation ids an operation leaves in its coordinator's log (the oldest go first): a
-    /// safety net against a flood of operations between compactions. Merges never prune.
-    public var operationLogMax: Int = 256
+    /// Most operation ids a coordinator's cart may remember: an operation finding this many is
+    /// refused (`tooManyRecentOperations`) until a compaction forgets some. Ids are forgotten
+    /// only at compaction, never by a merge or an operation.
+    public var operationLogMax: Int = 1_024
 
     /// The limits CartStore runs with.
     public static let `default` = VersioningLimits()

@@ -184,6 +184,12 @@ import Testing
         let encoded = try bytes(merged)
         #expect(try RecordCodec.decode(encoded) == .cart(merged))
         print("finding-6: 5 replicas x 256 SKUs merged: \(merged.view.items.count) items, \(encoded.count) bytes")
+        // It remembers all 1,280 operation ids until a compaction forgets them: until then the
+        // cart takes no more operations (a rate limit, not a size limit).
+        #expect(throws: CartOperationError.tooManyRecentOperations(max: 1_024)) {
+            try merged.apply(.remove(sku: "r0-sku-0"), at: r1, nowMs: 1_000)
+        }
+        merged.compact(stable: merged.context, nowMs: 11 * 60_000)
         // The merged cart is over the item limit: adds of new SKUs are refused, removals work.
         #expect(throws: CartOperationError.cartFull(itemsMax: 256)) {
             try merged.apply(.add(sku: "new", quantity: 1, details: CartItemDetails()), at: r1, nowMs: 1_000)

@@ -40,7 +40,7 @@ import Testing
     }
 
     struct Counts {
-        var applied = 0, duplicates = 0, refused = 0, stale = 0, compactions = 0, retriesElsewhere = 0, voided = 0
+        var applied = 0, duplicates = 0, refused = 0, stale = 0, compactions = 0, retriesElsewhere = 0, floored = 0
     }
 
     static let skus = ["apple", "bread", "cheese", "caf\u{E9}", "cafe\u{301}"]
@@ -163,7 +163,7 @@ import Testing
             if let f = deliver(message) { return failure("drain: " + f) }
         }
         if let f = syncAndCompact(steps) { return failure("final sync: " + f) }
-        for sku in Set(skus.map(\.precomposedNFC)) { counts.voided += oracle.voidedDecrements(sku, seen: replicas[0].seen) }
+        for sku in Set(skus.map(\.precomposedNFC)) { counts.floored += oracle.flooredLives(sku, seen: replicas[0].seen) }
         var reference = replicas[0].state
         reference.compact(stable: reference.context, nowMs: UInt64(1_000 + steps * 10), limits: limits)
         for index in 1..<replicaCount {
@@ -230,10 +230,11 @@ import Testing
                 if quantity == 0 {
                     expectation = .applied([CartOracle.Reset(sku: sku, observed: seen, quantityOnly: false)], delta: nil, set: nil, details: [:],
                                            begins: false)
+                } else if current.visible {
+                    expectation = .applied([CartOracle.Reset(sku: sku, observed: seen, quantityOnly: true)], delta: nil,
+                                           set: quantity, details: [:], begins: true)
                 } else {
-                    let reset = current.visible ? CartOracle.Reset(sku: sku, observed: seen, quantityOnly: true)
-                        : CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)
-                    expectation = .applied([reset], delta: nil, set: quantity, details: [:], begins: true)
+                    expectation = .refused  // a set names no details: an item not shown must be added
                 }
             case let .updateDetails(_, details):
                 expectation = current.visible ? .applied([], delta: nil, set: nil, details: given(details), begins: false) : .refused
@@ -267,10 +268,10 @@ import Testing
                 ? oracle.detailWinners(sku!, seen: local) : [:]
             for (field, value) in details { writes[field] = (value, nowMs) }
             if oracle.events.values.contains(where: { $0.operationID == request.id }) { counts.retriesElsewhere += 1 }
-            // A decrement records the incarnations in force where it applies.
-            let incarnations = (delta ?? 0) < 0 && sku != nil ? oracle.incarnations(sku!, seen: local) : []
+            // A change is tagged with the life it is made in (one it begins, or the one in force).
+            let tags = delta != nil && sku != nil && !begins ? oracle.lifeOfNextChange(sku!, local: local) : []
             let event = oracle.record(operationID: request.id, dot: dot, sku: sku, delta: delta, setQuantity: set, timestampMs: nowMs,
-                                      resets: resets, details: writes, local: local, beginsIncarnation: begins, incarnations: incarnations)
+                                      resets: resets, details: writes, local: local, beginsIncarnation: begins, tags: tags)
             replicas[index].seen.insert(event)
             counts.applied += 1
             return nil
@@ -315,10 +316,10 @@ import Testing
         }
         print("cart-histories: 300 histories, \(counts.applied) operations applied, \(counts.duplicates) retries answered as duplicates, "
               + "\(counts.retriesElsewhere) retries applied again elsewhere, \(counts.refused) refused, \(counts.stale) stale tokens, "
-              + "\(counts.compactions) sync points with compaction, \(counts.voided) decrements voided by a removal they did not see")
+              + "\(counts.compactions) sync points with compaction, \(counts.floored) lives floored at zero at the end")
         // The generator must reach every path it claims to test.
         #expect(counts.duplicates > 0 && counts.retriesElsewhere > 0 && counts.refused > 0 && counts.compactions > 0 && counts.stale > 0
-                && counts.voided > 0)
+                && counts.floored > 0)
     }
 }
 

@@ -13,16 +13,17 @@
 ///   and sets it observed, and, unless it is quantity-only, the detail writes it observed.
 /// - A **detail write** (name, price, metadata) is live unless a full reset observed it or a
 ///   later write of the same field on the same SKU was made by a coordinator that had seen it.
-/// - **Incarnations:** an add to an item not shown and a set begin an incarnation; a reset
-///   that observed it ends it. A decrement records the incarnations its coordinator saw; once
-///   they have all ended, it no longer counts (a removal, set or re-add wins over a concurrent
-///   decrement; increments are never voided).
+/// - **Lives:** an add to an item not shown and a set begin an incarnation; a reset that
+///   observed it ends it. Every change is tagged with the life its coordinator saw: the
+///   incarnations in force and those of every life with a positive value. Changes that count
+///   link the incarnations of their tags into one life; a life's value is its counted changes
+///   (plus the winning set's quantity if that set began it), floored at zero.
 /// - **Retries:** of the events applying one operation id, only the one with the least dot
 ///   counts its change; sets, detail writes and resets of every application stay. No change of
 ///   the id counts if a reset observed the change of any application, or if one application was
 ///   a removal (a decrement that reached zero at its coordinator).
 ///
-/// Quantity = live set winner (or 0) + live deltas; the item shows if positive.
+/// Quantity = the sum over lives of their values floored at zero; the item shows if positive.
 struct CartOracle {
     enum Field: Hashable, CaseIterable { case name, price, metadata }
 
@@ -54,8 +55,8 @@ struct CartOracle {
         var local: Set<Int>
         /// It began an incarnation of the item.
         var beginsIncarnation = false
-        /// For a decrement: the incarnations (event ids) in force at its coordinator.
-        var incarnations: Set<Int> = []
+        /// For a change: the life it was made in (incarnation event ids).
+        var tags: Set<Int> = []
     }
 
     struct Item: Equatable, CustomStringConvertible {
@@ -73,12 +74,13 @@ struct CartOracle {
     /// Records an event; returns its id.
     mutating func record(operationID: String, dot: Dot, sku: String?, delta: Int64? = nil, setQuantity: Int64? = nil,
                          timestampMs: UInt64, resets: [Reset] = [], details: [Field: (value: Value, timestampMs: UInt64)] = [:],
-                         local: Set<Int>, beginsIncarnation: Bool = false, incarnations: Set<Int> = []) -> Int {
+                         local: Set<Int>, beginsIncarnation: Bool = false, tags: Set<Int> = []) -> Int {
         let id = nextID
         nextID += 1
+        // An event that begins an incarnation is made in the life it begins.
         events[id] = Event(id: id, operationID: operationID, dot: dot, sku: sku, delta: delta, setQuantity: setQuantity,
                            timestampMs: timestampMs, resets: resets, details: details, local: local,
-                           beginsIncarnation: beginsIncarnation, incarnations: incarnations)
+                           beginsIncarnation: beginsIncarnation, tags: beginsIncarnation ? [id] : tags)
         return id
     }
 
@@ -95,45 +97,65 @@ struct CartOracle {
         seen.contains { events[$0]?.operationID == operationID }
     }
 
-    /// What a state that has seen exactly `seen` shows for `sku`.
-    func item(_ sku: String, seen: Set<Int>) -> Item {
+    /// The lives of `sku` at a state that has seen `seen`: each as its incarnations and value
+    /// (unfloored).
+    func lives(_ sku: String, seen: Set<Int>) -> [(incarnations: Set<Int>, value: Int64)] {
         let visible = seen.compactMap { events[$0] }
         var canonicalDot: [String: Dot] = [:]
         for event in visible {
             canonicalDot[event.operationID] = min(canonicalDot[event.operationID] ?? event.dot, event.dot)
         }
         let resets = visible.flatMap(\.resets).filter { $0.sku == nil || $0.sku == sku }
-        func isCanonical(_ event: Event) -> Bool { canonicalDot[event.operationID] == event.dot }
         func quantityReset(_ event: Event) -> Bool { resets.contains { $0.observed.contains(event.id) } }
-        func newer(_ lhs: (timestampMs: UInt64, dot: Dot), than rhs: (timestampMs: UInt64, dot: Dot)) -> Bool {
-            (lhs.timestampMs, lhs.dot.replica, lhs.dot.counter) > (rhs.timestampMs, rhs.dot.replica, rhs.dot.counter)
-        }
+        let mine = visible.filter { $0.sku == sku }
 
         // An operation applied twice counts no change if a reset observed the change of either
         // application, or if one of them was a removal.
         var voidOperations: Set<String> = []
-        let mine = visible.filter { $0.sku == sku }
-        let byOperation = Dictionary(grouping: mine, by: \.operationID)
-        for (operationID, applications) in byOperation where applications.count > 1 {
+        for (operationID, applications) in Dictionary(grouping: mine, by: \.operationID) where applications.count > 1 {
             let anyReset = applications.contains { $0.delta != nil && quantityReset($0) }
             let anyRemoval = applications.contains { $0.delta == nil } && applications.contains { $0.delta != nil }
             if anyReset || anyRemoval { voidOperations.insert(operationID) }
         }
-        let current = incarnations(sku, seen: seen)
-
-        var result = Item()
-        var setWinner: Event?
-        for event in mine where !quantityReset(event) {
-            if let delta = event.delta, isCanonical(event), !voidOperations.contains(event.operationID) {
-                let ended = delta < 0 && !event.incarnations.isEmpty && event.incarnations.isDisjoint(with: current)
-                if !ended { result.quantity += delta }
-            }
-            if event.setQuantity != nil,
-               setWinner.map({ newer((event.timestampMs, event.dot), than: ($0.timestampMs, $0.dot)) }) ?? true {
-                setWinner = event
-            }
+        let counted = mine.filter {
+            $0.delta != nil && canonicalDot[$0.operationID] == $0.dot && !quantityReset($0) && !voidOperations.contains($0.operationID)
         }
-        result.quantity += setWinner?.setQuantity ?? 0
+        let liveSets = mine.filter { $0.setQuantity != nil && !quantityReset($0) }
+        let winner = liveSets.max { ($0.timestampMs, $0.dot.replica, $0.dot.counter) < ($1.timestampMs, $1.dot.replica, $1.dot.counter) }
+
+        var parent: [Int: Int] = [:]
+        func find(_ x: Int) -> Int {
+            var root = x
+            while let up = parent[root], up != root { root = up }
+            return root
+        }
+        func union(_ xs: [Int]) {
+            for x in xs where parent[x] == nil { parent[x] = x }
+            guard let first = xs.first else { return }
+            for x in xs.dropFirst() where find(x) != find(first) { parent[find(x)] = find(first) }
+        }
+        for event in counted { union(Array(event.tags).sorted()) }
+        for incarnation in incarnations(sku, seen: seen) { union([incarnation]) }
+        if let winner { union([winner.id]) }
+        var values: [Int: Int64] = [:]
+        var members: [Int: Set<Int>] = [:]
+        for x in parent.keys { members[find(x), default: []].insert(x) }
+        for event in counted { values[find(event.tags.min()!), default: 0] += event.delta! }
+        if let winner { values[find(winner.id), default: 0] += winner.setQuantity! }
+        return members.map { (incarnations: $0.value, value: values[$0.key] ?? 0) }
+    }
+
+    /// The life a change made now at a state that has seen `local` is tagged with.
+    func lifeOfNextChange(_ sku: String, local: Set<Int>) -> Set<Int> {
+        var tags = incarnations(sku, seen: local)
+        for life in lives(sku, seen: local) where life.value > 0 { tags.formUnion(life.incarnations) }
+        return tags
+    }
+
+    /// What a state that has seen exactly `seen` shows for `sku`.
+    func item(_ sku: String, seen: Set<Int>) -> Item {
+        var result = Item()
+        result.quantity = lives(sku, seen: seen).reduce(0) { $0 + max(0, $1.value) }
         for write in detailWinners(sku, seen: seen).values {
             switch write.value {
             case let .text(name): result.name = name
@@ -164,16 +186,10 @@ struct CartOracle {
         return winners.mapValues { (value: $0.value, timestampMs: $0.timestampMs) }
     }
 
-    /// Decrements of `sku` voided at a state that has seen `seen`: their incarnations all ended
-    /// and no reset observed them (a coverage figure for the tests).
-    func voidedDecrements(_ sku: String, seen: Set<Int>) -> Int {
-        let visible = seen.compactMap { events[$0] }
-        let resets = visible.flatMap(\.resets).filter { $0.sku == nil || $0.sku == sku }
-        let current = incarnations(sku, seen: seen)
-        return visible.filter { event in
-            event.sku == sku && (event.delta ?? 0) < 0 && !event.incarnations.isEmpty && event.incarnations.isDisjoint(with: current)
-                && !resets.contains { $0.observed.contains(event.id) }
-        }.count
+    /// Lives of `sku` whose changes sum below zero at a state that has seen `seen` (floored: a
+    /// coverage figure for the tests).
+    func flooredLives(_ sku: String, seen: Set<Int>) -> Int {
+        lives(sku, seen: seen).filter { $0.value < 0 }.count
     }
 
     /// Number of change events by `replica` to `sku` in `local` but not in `observed`.

@@ -266,11 +266,18 @@ import Testing
                                             id: "old", limits: limits) {
             Issue.record("a retry after the window (and a compaction) applies again")
         }
-        for index in 0..<10 {
-            try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_010 + UInt64(index),
-                           id: "k\(index)", limits: limits)
+        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_010, id: "k1", limits: limits)
+        try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_011, id: "k2", limits: limits)
+        #expect(cart.rememberedOperationCount == 4)
+        let full = cart
+        #expect(throws: CartOperationError.tooManyRecentOperations(max: 4), "a flood between compactions is refused") {
+            try cart.apply(.remove(sku: "tea"), at: phone, nowMs: 1_012, id: "k3", limits: limits)
         }
-        #expect(cart.rememberedOperationCount == 4, "the safety net keeps the newest 4")
+        #expect(cart == full)
+        #expect(try cart.apply(.add(sku: "tea", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 1_013, id: "k2",
+                               limits: limits) == .duplicate(Dot(replica: phone, counter: 5)), "retries are still answered")
+        cart.compact(stable: cart.context, nowMs: 2_600, limits: limits)
+        try cart.apply(.remove(sku: "tea"), at: phone, nowMs: 2_600, id: "k3", limits: limits)
     }
 
     /// The window is between the applications, not between a merge and the newest activity: a

@@ -13,13 +13,11 @@
 ///   operation whose context token is a little stale still finds the position it observed; a
 ///   token older than every remembered position is refused (`CartOperationError.staleContext`).
 /// - `cancellations` count out intervals of units: those of a duplicate application of one
-///   operation id (a client retry that reached two coordinators, see `OperationLog`), and those of
-///   decrements voided because the incarnation they applied to has ended (below).
-/// - `eras` say which incarnations of the item (see `ItemState.incarnations`) this replica saw
-///   when it took units: a decrement applies to the item as its coordinator saw it, so once a
-///   removal, set or re-add that it did not see has ended every incarnation it saw, its units
-///   are voided (cancelled) instead of eating units of the next incarnation. Increments are
-///   never voided: an add concurrent with a removal survives.
+///   operation id (a client retry that reached two coordinators, see `OperationLog`).
+/// - `eras` tag every unit with the *life* of the item it was added to or taken from: the
+///   incarnations its coordinator saw in force (see `ItemState.lives`). A decrement only takes
+///   units of its own life, and a life never counts below zero, so a decrement concurrent with
+///   a removal, set or re-add cannot eat the units of the item's next life.
 /// - `start` is the event that began the series. A series whose item was garbage-collected (see
 ///   `CartState.compact`) and then changed again starts anew, and the newer series wins a merge.
 ///
@@ -29,9 +27,10 @@
 ///
 /// Invariants: checkpoints are non-empty, strictly ascending by counter, the first at or after
 /// `start`, positions non-decreasing, the last one the series' latest change; resets do not pass
-/// the totals; cancellations are disjoint, non-adjacent intervals (per sign) inside the totals,
-/// each at or above its reset; eras are disjoint intervals of taken units at or above the minus
-/// reset, ascending, adjacent ones with different incarnations.
+/// the totals; cancellations and eras lie inside the totals at or above their reset (clipped
+/// there, so that each state has one representation); cancellations are disjoint and not
+/// adjacent within a sign; eras cover every unit above the resets exactly once, ascending per
+/// sign, adjacent ones with different incarnations.
 /// Thread safety: a `Sendable` value type.
 struct ActorCounter: Hashable, Sendable {
     /// The series' totals after one of its changes.
@@ -41,7 +40,7 @@ struct ActorCounter: Hashable, Sendable {
         var minus: UInt64
     }
 
-    /// Units `lower..<upper` of the `plus` (or `minus`) series that a duplicate application added.
+    /// Units `lower..<upper` of the `plus` (or `minus`) total.
     struct Cancellation: Hashable, Sendable, Comparable {
         var isMinus: Bool
         var lower: UInt64
@@ -52,16 +51,19 @@ struct ActorCounter: Hashable, Sendable {
         }
     }
 
-    /// Units `lower..<upper` taken while the series' replica saw the item's incarnations
-    /// `incarnations` (non-empty, strictly ascending).
+    /// Units `lower..<upper` of the `plus` (or `minus`) total, added (taken) while the series'
+    /// replica saw the item's life `incarnations` (non-empty, strictly ascending).
     struct Era: Hashable, Sendable, Comparable {
+        var isMinus: Bool
         var incarnations: [Dot]
         var lower: UInt64
         var upper: UInt64
 
+        var interval: Cancellation { Cancellation(isMinus: isMinus, lower: lower, upper: upper) }
+
         static func < (lhs: Era, rhs: Era) -> Bool {
-            (lhs.lower, lhs.upper) < (rhs.lower, rhs.upper)
-                || ((lhs.lower, lhs.upper) == (rhs.lower, rhs.upper) && lhs.incarnations.lexicographicallyPrecedes(rhs.incarnations))
+            if lhs.interval != rhs.interval { return lhs.interval < rhs.interval }
+            return lhs.incarnations.lexicographicallyPrecedes(rhs.incarnations)
         }
     }
 
@@ -105,49 +107,40 @@ struct ActorCounter: Hashable, Sendable {
     /// The latest change.
     var latest: Checkpoint { checkpoints[checkpoints.count - 1] }
 
-    /// Units added and taken that are still counted: above the watermark and not cancelled.
-    var livePlus: UInt64 { live(total: latest.plus, reset: resetPlus, isMinus: false) }
-    var liveMinus: UInt64 { live(total: latest.minus, reset: resetMinus, isMinus: true) }
+    /// Units added and taken that still count: above the watermark and not cancelled.
+    var livePlus: UInt64 { counted(Cancellation(isMinus: false, lower: resetPlus, upper: latest.plus)) }
+    var liveMinus: UInt64 { counted(Cancellation(isMinus: true, lower: resetMinus, upper: latest.minus)) }
 
-    /// This series' share of the item's quantity.
-    var contribution: Int64 {
-        Int64(clamping: livePlus).subtractingSaturating(Int64(clamping: liveMinus))
-    }
-
-    private func live(total: UInt64, reset: UInt64, isMinus: Bool) -> UInt64 {
-        guard total > reset else { return 0 }
-        var units = total - reset
-        for c in cancellations where c.isMinus == isMinus {
-            let lower = max(c.lower, reset), upper = min(c.upper, total)
-            if upper > lower { units -= min(units, upper - lower) }
+    /// Units of `interval` (clipped at its reset) that are not cancelled.
+    func counted(_ interval: Cancellation) -> UInt64 {
+        let reset = interval.isMinus ? resetMinus : resetPlus
+        let lower = max(interval.lower, reset)
+        guard interval.upper > lower else { return 0 }
+        var units = interval.upper - lower
+        for c in cancellations where c.isMinus == interval.isMinus {
+            let overlapLower = max(c.lower, lower), overlapUpper = min(c.upper, interval.upper)
+            if overlapUpper > overlapLower { units -= min(units, overlapUpper - overlapLower) }
         }
         return units
     }
 
     /// Records the change `delta` made by the event `counter` (later than every event of the
-    /// series), keeping the last `checkpointsMax` positions; a decrement is recorded in the era
-    /// of `incarnations` (the item's incarnations its coordinator sees). Returns the interval it
-    /// occupies. Throws `invalidQuantity` if a running total would pass `unitsMax`.
+    /// series) in the life `incarnations` (non-empty), keeping the last `checkpointsMax`
+    /// positions. Returns the interval it occupies. Throws `invalidQuantity` if a running total
+    /// would pass `unitsMax`.
     mutating func change(by delta: Int64, counter: UInt64, incarnations: [Dot], addedAtMs: UInt64, timestampMs: UInt64,
                          checkpointsMax: Int) throws(CartOperationError) -> Cancellation {
         var next = latest
-        guard (delta >= 0 ? next.plus : next.minus) <= ActorCounter.unitsMax - delta.magnitude else {
+        let isMinus = delta < 0
+        guard (isMinus ? next.minus : next.plus) <= ActorCounter.unitsMax - delta.magnitude else {
             throw .invalidQuantity(delta, reason: "the item's running total of changes would pass 2^62")
         }
-        let interval: Cancellation
-        if delta >= 0 {
-            interval = Cancellation(isMinus: false, lower: next.plus, upper: next.plus + delta.magnitude)
-            next.plus += delta.magnitude
-        } else {
-            interval = Cancellation(isMinus: true, lower: next.minus, upper: next.minus + delta.magnitude)
-            next.minus += delta.magnitude
-            if !incarnations.isEmpty {
-                if let last = eras.last, last.incarnations == incarnations, last.upper == interval.lower {
-                    eras[eras.count - 1].upper = interval.upper
-                } else {
-                    eras.append(Era(incarnations: incarnations, lower: interval.lower, upper: interval.upper))
-                }
-            }
+        let lower = isMinus ? next.minus : next.plus
+        let interval = Cancellation(isMinus: isMinus, lower: lower, upper: lower + delta.magnitude)
+        if isMinus { next.minus = interval.upper } else { next.plus = interval.upper }
+        precondition(!incarnations.isEmpty, "a change is always made in some life of the item")
+        if interval.upper > interval.lower {
+            eras = ActorCounter.union(eras + [Era(isMinus: isMinus, incarnations: incarnations, lower: interval.lower, upper: interval.upper)])
         }
         if checkpoints.count == 1, checkpoints[0].counter == counter {
             checkpoints[0] = next  // the first change of a series begun by this event
@@ -181,28 +174,19 @@ struct ActorCounter: Hashable, Sendable {
         dropSpent()
     }
 
-    /// Counts out `interval` (idempotent: the cancellations are a union of intervals). An
-    /// interval beyond the series' totals (only a damaged or forged record can name one) is
+    /// Counts out `intervals` (idempotent: the cancellations are a union of intervals).
+    /// Intervals beyond the series' totals (only a damaged or forged record can name one) are
     /// ignored.
-    mutating func cancel(_ interval: Cancellation) {
-        guard interval.lower < interval.upper, interval.upper <= (interval.isMinus ? latest.minus : latest.plus),
-              interval.upper > (interval.isMinus ? resetMinus : resetPlus) else { return }
-        cancellations = ActorCounter.union(cancellations + [interval])
+    mutating func cancel(_ intervals: [Cancellation]) {
+        let valid = intervals.filter { $0.lower < $0.upper && $0.upper <= ($0.isMinus ? latest.minus : latest.plus) }
+        guard !valid.isEmpty else { return }
+        cancellations = ActorCounter.union(cancellations + valid)
         dropSpent()
     }
 
-    /// Voids the eras whose incarnations have all `ended`: their units are cancelled.
-    mutating func voidEras(ended: (Dot) -> Bool) {
-        var kept: [Era] = []
-        for era in eras {
-            if era.incarnations.allSatisfy(ended) {
-                cancel(Cancellation(isMinus: true, lower: era.lower, upper: era.upper))
-            } else {
-                kept.append(era)
-            }
-        }
-        eras = kept
-        dropSpent()
+    /// True if `interval` is wholly at or below its reset watermark.
+    func isReset(_ interval: Cancellation) -> Bool {
+        interval.upper <= (interval.isMinus ? resetMinus : resetPlus)
     }
 
     /// Keeps of the cancellations and eras only what lies above the watermarks (dropping what
@@ -215,8 +199,9 @@ struct ActorCounter: Hashable, Sendable {
             return Cancellation(isMinus: c.isMinus, lower: max(c.lower, reset), upper: c.upper)
         }
         eras = eras.compactMap { era in
-            guard era.upper > resetMinus else { return nil }
-            return Era(incarnations: era.incarnations, lower: max(era.lower, resetMinus), upper: era.upper)
+            let reset = era.isMinus ? resetMinus : resetPlus
+            guard era.upper > reset else { return nil }
+            return Era(isMinus: era.isMinus, incarnations: era.incarnations, lower: max(era.lower, reset), upper: era.upper)
         }
     }
 
@@ -248,14 +233,13 @@ struct ActorCounter: Hashable, Sendable {
         return result
     }
 
-    /// The union of eras: those of one incarnation set that overlap or touch are coalesced (a
-    /// replica's state and a later one hold the same era, the later one longer).
+    /// The union of eras: those of one life that overlap or touch are coalesced (a replica's
+    /// state and a later one hold the same era, the later one longer). Linear after the sort.
     static func union(_ eras: [Era]) -> [Era] {
         var result: [Era] = []
-        for era in Set(eras).sorted() {
-            if let index = result.lastIndex(where: { $0.incarnations == era.incarnations }), era.lower <= result[index].upper,
-               result[(index + 1)...].isEmpty {
-                result[index].upper = max(result[index].upper, era.upper)
+        for era in eras.sorted() {
+            if let last = result.last, last.isMinus == era.isMinus, last.incarnations == era.incarnations, era.lower <= last.upper {
+                result[result.count - 1].upper = max(last.upper, era.upper)
             } else {
                 result.append(era)
             }

@@ -1,7 +1,8 @@
 /// Why a cart operation was refused. A refused operation changes nothing. Client errors (4xx):
 /// `invalidSKU`, `invalidQuantity`, `invalidDetails`, `invalidOperationID`, `itemNotFound`,
 /// `cartFull`, `cartTooLarge`; `staleContext` and `observedContextNotCovered` are conflicts (409:
-/// the client re-reads, or the coordinator merges more replicas first); `missingOwnWrites`,
+/// the client re-reads, or the coordinator merges more replicas first); `tooManyRecentOperations`
+/// is a rate limit (429); `missingOwnWrites`,
 /// `tooManyReplicas` and `counterExhausted` are the coordinator's to handle (merge its local
 /// record, or start a new epoch).
 ///
@@ -34,6 +35,10 @@ public enum CartOperationError: Error, Hashable, Sendable, CustomStringConvertib
     case tooManyReplicas(max: Int)
     /// This replica's event counter reached `counterMax`.
     case counterExhausted(ReplicaID)
+    /// The cart remembers `max` operation ids that no compaction has yet been able to forget:
+    /// more operations than the cluster lets one cart take between two anti-entropy rounds (429:
+    /// retry later).
+    case tooManyRecentOperations(max: Int)
 
     /// Human-readable reason.
     public var description: String {
@@ -51,6 +56,8 @@ public enum CartOperationError: Error, Hashable, Sendable, CustomStringConvertib
         case .observedContextNotCovered: return "the causal context names writes this replica has not seen"
         case let .tooManyReplicas(max): return "the cart's clock would name more than \(max) replicas"
         case let .counterExhausted(replica): return "replica \(replica) exhausted its event counter"
+        case let .tooManyRecentOperations(max):
+            return "the cart has taken \(max) operations since its replicas last agreed: retry later"
         }
     }
 }

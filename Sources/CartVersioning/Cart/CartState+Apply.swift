@@ -38,14 +38,17 @@ extension CartState {
         try id.validate(limits: limits)
         let seen = context.highestCounter(of: replica)
         guard seen >= issuedCounter else { throw .missingOwnWrites(replica: replica, seen: seen, issued: issuedCounter) }
-        if let earlier = operations.canonical(id) { return .duplicate(earlier.dot) }
+        if let earlier = operations.canonical(id) { return .duplicate(earlier) }
         if let observed, !context.covers(observed) { throw .observedContextNotCovered }
+        guard operations.entries.count < limits.operationLogMax else {
+            throw .tooManyRecentOperations(max: limits.operationLogMax)
+        }
 
         let before = context
         let observed = observed.flatMap { $0.isEmpty ? nil : $0 } ?? before
         var next = self
         let dot = try next.issueDot(for: replica, limits: limits)
-        var application = OperationLog.Application(dot: dot, sku: operation.sku.map { UTF8Text($0) }, change: nil)
+        var application = OperationLog.Application(sku: operation.sku.map { UTF8Text($0) }, change: nil, timestampMs: nowMs)
         // Operations that only take units away (removals, decrements, sets to fewer) are never
         // refused for size: a cart over its budget (a merge of several full carts) must still be
         // able to shrink. Their bookkeeping is bounded (a checkpoint, a set entry, a log entry).
@@ -73,8 +76,7 @@ extension CartState {
                 removes = true
             } else {
                 removes = quantity <= (next.items[UTF8Text(sku)]?.quantity ?? 0)
-                try next.set(UTF8Text(sku), to: quantity, dot: dot, nowMs: nowMs, observedBy: observed, resetHiddenBy: before,
-                             limits: limits)
+                try next.set(UTF8Text(sku), to: quantity, dot: dot, nowMs: nowMs, observedBy: observed, limits: limits)
             }
         case let .updateDetails(sku, details):
             let key = UTF8Text(sku)
@@ -90,9 +92,8 @@ extension CartState {
             }
             removes = true
         }
-        next.operations.record(id, application, timestampMs: nowMs, limits: limits)
-        // A removal may have reset one application of an operation applied twice, or ended the
-        // incarnation of a concurrent decrement.
+        next.operations.record(id, dot, application)
+        // A removal may have reset the twin of an operation applied twice.
         next.settle()
         if !removes { try next.checkStorable(comparedTo: self, limits: limits) }
         self = next
@@ -102,10 +103,10 @@ extension CartState {
     /// Changes `sku`'s quantity by `delta` under `dot`, re-asserting its details. An item not
     /// shown (absent, or quantity not positive) is reset first: its quantity, details and
     /// incarnations as `resetHiddenBy` (the coordinator's whole state) saw them are removed and
-    /// this change begins a new incarnation, so that an add gives exactly what it adds and an
-    /// item comes back with the details its add gives, never with leftovers of an earlier life
-    /// (which would depend on whether a compaction had collected them). A decrement records the
-    /// incarnations it applies to. Returns the change's place in the replica's series.
+    /// this change begins a new life, so that an add gives exactly what it adds and an item comes
+    /// back with the details its add gives, never with leftovers of an earlier life (which would
+    /// depend on whether a compaction had collected them). The change is tagged with the life it
+    /// is made in (`ItemState.lifeOfNextChange`). Returns its place in the replica's series.
     private mutating func change(_ sku: UTF8Text, by delta: Int64, details: CartItemDetails, dot: Dot, nowMs: UInt64,
                                  resetHiddenBy: CausalContext,
                                  limits: VersioningLimits) throws(CartOperationError) -> (start: UInt64, interval: ActorCounter.Cancellation) {
@@ -118,7 +119,7 @@ extension CartState {
         }
         let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
         var counter = item.counters[dot.replica] ?? ActorCounter(start: dot.counter, addedAtMs: addedAtMs, timestampMs: nowMs)
-        let interval = try counter.change(by: delta, counter: dot.counter, incarnations: item.currentIncarnations,
+        let interval = try counter.change(by: delta, counter: dot.counter, incarnations: item.lifeOfNextChange,
                                           addedAtMs: addedAtMs, timestampMs: nowMs, checkpointsMax: limits.checkpointsPerCounterMax)
         item.counters[dot.replica] = counter
         item.writeDetails(details, dot: dot, nowMs: nowMs)
@@ -127,17 +128,15 @@ extension CartState {
     }
 
     /// Sets `sku`'s quantity to `quantity` (≥ 1): removes the quantity and incarnations
-    /// `observed` saw, then writes a set entry and begins a new incarnation; changes `observed`
-    /// did not see stay and count on top (decrements of the incarnations it ended are voided).
-    /// An item not shown is reset as `resetHiddenBy` (the coordinator's whole state) saw it, as
-    /// an add does.
+    /// `observed` saw, then writes a set entry that begins a new life; increments `observed` did
+    /// not see stay and count on top, decrements of the lives it ended cannot take from the new
+    /// one. The item must be shown at the coordinator: a set names no details, so an item the
+    /// coordinator holds as removed must be added again (`itemNotFound`).
     private mutating func set(_ sku: UTF8Text, to quantity: Int64, dot: Dot, nowMs: UInt64, observedBy observed: CausalContext,
-                              resetHiddenBy: CausalContext, limits: VersioningLimits) throws(CartOperationError) {
-        try checkRoom(for: sku, limits: limits)
-        var item = items[sku] ?? ItemState()
-        let visible = item.isVisible
-        let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
-        if visible { try item.resetQuantity(observedBy: observed) } else { item.reset(observedBy: resetHiddenBy) }
+                              limits: VersioningLimits) throws(CartOperationError) {
+        guard var item = items[sku], item.isVisible else { throw .itemNotFound(sku: sku.string) }
+        let addedAtMs = item.addedAtMs ?? nowMs
+        try item.resetQuantity(observedBy: observed)
         item.sets.entries[dot] = SetEntry(quantity: quantity, addedAtMs: addedAtMs, timestampMs: nowMs)
         item.incarnations.entries[dot] = ItemState.IncarnationMark()
         item.writeDetails(CartItemDetails(), dot: dot, nowMs: nowMs)

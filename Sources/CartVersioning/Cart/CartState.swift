@@ -97,58 +97,64 @@ public struct CartState: Hashable, Sendable {
         return result
     }
 
-    /// Applies what a merge or an operation may have made due: undoes duplicate applications
-    /// and voids decrements whose incarnations have ended. Both only add cancellations, and
-    /// both are decided by the state alone, so merge stays a join (a closure applied after it:
-    /// monotone, idempotent).
+    /// Applies what a merge or an operation may have made due: for every operation applied at
+    /// more than one coordinator, its quantity change counts once (see
+    /// `undoDuplicateApplications`), and a removal that reset a cancelled twin removes the change
+    /// that counts (`TwinLink`). Only cancellations and links are added, decided by the state
+    /// alone, so merge stays a join (this closure after it is monotone and idempotent).
     mutating func settle() {
         undoDuplicateApplications()
-        for sku in items.keys where items[sku]?.counters.values.contains(where: { !$0.eras.isEmpty }) ?? false {
-            items[sku]?.voidEndedEras(context: context)
+        for sku in items.keys where !(items[sku]?.twins.isEmpty ?? true) {
+            items[sku]?.settleTwins()
+            if items[sku]?.isEmpty ?? false { items[sku] = nil }
         }
     }
 
-    /// Undoes every application of an operation id but its canonical one (the least dot) by
-    /// cancelling its quantity change. Their set and detail entries stay: they carry the same
-    /// values as the canonical one's (the same operation), and a re-asserted detail they hold may
-    /// be the only copy of a concurrent rename their coordinator had. If a removal has reset the
-    /// change of any application, or one application was a removal (a decrement that reached
-    /// zero at its coordinator), the canonical change is cancelled too: the operation took its
-    /// effect there, and the client's token saw "the" operation, whichever coordinator it read.
+    /// Cancels the quantity change of every application of an operation id but its canonical
+    /// one (the least dot) and links them to it. Their set, detail and removal effects stay:
+    /// they carry the same values as the canonical one's (the same operation), and a re-asserted
+    /// detail they hold may be the only copy of a concurrent rename their coordinator had. If
+    /// one application was a removal (a decrement that reached zero at its coordinator), the
+    /// canonical change is cancelled too: the operation took its effect there.
     mutating func undoDuplicateApplications() {
-        for entry in operations.entries.values where entry.applications.count > 1 {
-            let anyRemoval = entry.applications.contains { $0.change == nil } && entry.applications.contains { $0.change != nil }
-            let cancelAll = anyRemoval || entry.applications.contains { changeWasReset($0) }
-            for (index, application) in entry.applications.enumerated() where index > 0 || cancelAll {
-                guard let sku = application.sku, let change = application.change,
-                      var counter = items[sku]?.counters[application.dot.replica], counter.start == change.start else { continue }
-                counter.cancel(change.interval)
-                items[sku]?.counters[application.dot.replica] = counter
+        var cancels: [UTF8Text: [ReplicaID: [ActorCounter.Cancellation]]] = [:]
+        for applications in operations.entries.values where applications.entries.count > 1 {
+            let sorted = applications.sortedEntries
+            let canonical = sorted[0]
+            let anyRemoval = sorted.contains { $0.payload.change == nil } && sorted.contains { $0.payload.change != nil }
+            for (index, application) in sorted.enumerated() where index > 0 || anyRemoval {
+                guard let sku = application.payload.sku, let change = application.payload.change,
+                      items[sku]?.counters[application.dot.replica]?.start == change.start else { continue }
+                cancels[sku, default: [:]][application.dot.replica, default: []].append(change.interval)
+            }
+            guard !anyRemoval, let sku = canonical.payload.sku, let change = canonical.payload.change else { continue }
+            for twin in sorted.dropFirst() {
+                guard twin.payload.sku == sku, let twinChange = twin.payload.change, twinChange.interval.isMinus == change.interval.isMinus
+                else { continue }
+                let link = TwinLink(replica: canonical.dot.replica, start: change.start, interval: change.interval,
+                                    twinReplica: twin.dot.replica, twinStart: twinChange.start, twinInterval: twinChange.interval)
+                if let item = items[sku], !item.twins.contains(link) {
+                    items[sku]?.twins.append(link)
+                    items[sku]?.twins.sort()
+                }
             }
         }
-    }
-
-    /// True if a removal reset the units `application` changed (the series' watermark passed
-    /// its interval). A series no longer held (collected, or restarted) counts as not reset:
-    /// compaction keeps every series the operation log still names, so this happens only past
-    /// the window.
-    private func changeWasReset(_ application: OperationLog.Application) -> Bool {
-        guard let sku = application.sku, let change = application.change,
-              let counter = items[sku]?.counters[application.dot.replica], counter.start == change.start else { return false }
-        return change.interval.upper <= (change.interval.isMinus ? counter.resetMinus : counter.resetPlus)
+        for (sku, byReplica) in cancels {
+            for (replica, intervals) in byReplica { items[sku]?.counters[replica]?.cancel(intervals) }
+        }
     }
 
     // MARK: - Compaction
 
     /// Collects what a point every replica has reached makes unnecessary: counters that no
-    /// longer count anything (all their units removed or cancelled), hidden items left with
-    /// nothing that counts, and operation ids whose every application `stable` covers and whose
+    /// longer count anything (all their units removed or cancelled), hidden items with no unit
+    /// added that still counts and no set, and operation ids whose every application `stable` covers and whose
     /// latest application is at least `operationWindowMs` older than `nowMs`. Returns the
     /// number of items collected.
     ///
-    /// What is kept is exactly what can still matter: a hidden item whose counted changes do not
-    /// cancel out (concurrent decrements past zero, -1 and +1 say) stays until an add or a
-    /// removal resets it, because a removal that observed only its -1 makes it visible again.
+    /// What is kept is exactly what can still matter: a hidden item with units added that still
+    /// count (a life whose decrements outweigh them, +1 and -2 say) stays until an add or a
+    /// removal resets it, because a removal that observed only its decrements shows it again.
     /// The details of a collected item cannot matter: it can only come back by an add, which
     /// starts afresh, every other replica having seen what this one has. An operation id is
     /// forgotten only once every replica holds all its applications (so no twin can still be
@@ -164,17 +170,25 @@ public struct CartState: Hashable, Sendable {
     @discardableResult
     public mutating func compact(stable: CausalContext, nowMs: UInt64, limits: VersioningLimits = .default) -> Int {
         guard stable.covers(context) else { return 0 }
-        operations.forget { entry in
-            nowMs >= entry.timestampMs && nowMs - entry.timestampMs >= limits.operationWindowMs
-                && entry.applications.allSatisfy { stable.contains($0.dot) }
+        operations.forget { applications in
+            let latest = OperationLog.latest(applications)
+            return nowMs >= latest && nowMs - latest >= limits.operationWindowMs
+                && applications.entries.keys.allSatisfy { stable.contains($0) }
         }
-        // Series the operation log names stay: undoing a duplicate reads their watermarks.
-        // (A series is named by its start event, which belongs to one item.)
+        // Series that the operation log (an id applied twice) or a twin link names stay:
+        // settling reads their watermarks. (A series is named by its start event, which belongs
+        // to one item.)
         var named: Set<Dot> = []
-        for entry in operations.entries.values where entry.applications.count > 1 {
-            for application in entry.applications {
+        for applications in operations.entries.values where applications.entries.count > 1 {
+            for (dot, application) in applications.entries {
                 guard let change = application.change else { continue }
-                named.insert(Dot(replica: application.dot.replica, counter: change.start))
+                named.insert(Dot(replica: dot.replica, counter: change.start))
+            }
+        }
+        for item in items.values {
+            for link in item.twins {
+                named.insert(Dot(replica: link.replica, counter: link.start))
+                named.insert(Dot(replica: link.twinReplica, counter: link.twinStart))
             }
         }
         var collected = 0
@@ -183,7 +197,9 @@ public struct CartState: Hashable, Sendable {
             where counter.livePlus == 0 && counter.liveMinus == 0 && !named.contains(Dot(replica: replica, counter: counter.start)) {
                 item.counters[replica] = nil
             }
-            if item.counters.isEmpty && item.sets.isEmpty {
+            // Hidden with no unit added that still counts and no set: nothing but an add (which
+            // starts afresh) can show it again, resets only take units away.
+            if item.sets.isEmpty && item.counters.values.allSatisfy({ $0.livePlus == 0 }) {
                 items[sku] = nil
                 collected += 1
             } else {
@@ -200,7 +216,7 @@ public struct CartState: Hashable, Sendable {
     /// replica's state can bring back an item those replicas added and someone removed.
     public mutating func forgetRetiredReplicas(_ retired: Set<ReplicaID>) {
         var used = Set(items.values.flatMap { $0.allDots.map(\.replica) })
-        for entry in operations.entries.values { used.formUnion(entry.applications.map(\.dot.replica)) }
+        for applications in operations.entries.values { used.formUnion(applications.entries.keys.map(\.replica)) }
         for replica in retired where !used.contains(replica) {
             context.forget(replica)
         }

@@ -3,19 +3,22 @@
 /// - `counters`: one `ActorCounter` per replica that changed the item's quantity.
 /// - `sets`: "set the quantity" writes (`SetEntry`), LWW among concurrent ones.
 /// - `name`, `price`, `metadata`: LWW registers, re-asserted by every quantity change.
-/// - `incarnations`: the dots of the operations that began the item's current life (an add to
-///   an item not shown, or a set), removed by the removals, sets and re-adds that observe them.
-///   A decrement records the incarnations its coordinator saw (see `ActorCounter.Era`); once all
-///   of them have ended, the decrement is voided.
+/// - `incarnations`: the dots of the operations that began a life of the item (an add to an
+///   item not shown, or a set), removed by the removals, sets and re-adds that observe them.
+/// - `twins`: links between the quantity change of an operation applied at two coordinators
+///   (a retry) that counts and the one that was cancelled, so that a removal of either removes
+///   the operation's units (see `CartState.settle`).
 ///
-/// Quantity = the winning live set's value (0 if none) + the sum of the counters' contributions;
-/// the item is shown if that is positive. A removal raises the counters' watermarks to what it
-/// observed and drops the sets and details it observed; the item stays (hidden) until
+/// Quantity: the item's units form *lives* (see `lives`): incarnations linked by the units
+/// added and taken in them. Each life counts its units (and the winning set's value, if the
+/// set began it), never below zero; the quantity is the sum over lives, and the item is shown if
+/// it is positive. A removal raises the counters' watermarks to what it observed and drops the
+/// sets, details and incarnations it observed; the item stays (hidden) until
 /// `CartState.compact` collects it, so that a replica that has not seen the removal cannot bring
 /// the removed units back.
 ///
-/// Invariants: every dot (counter events, set and detail entries) is in the owning cart's causal
-/// context. Thread safety: a `Sendable` value type.
+/// Invariants: every dot (counter events, set, detail and incarnation entries, era and link
+/// references) is in the owning cart's causal context. Thread safety: a `Sendable` value type.
 struct ItemState: Hashable, Sendable {
     var counters: [ReplicaID: ActorCounter] = [:]
     var sets = DotMap<SetEntry>()
@@ -23,24 +26,18 @@ struct ItemState: Hashable, Sendable {
     var price = DotMap<RegisterEntry<Int64>>()
     var metadata = DotMap<RegisterEntry<ItemMetadata>>()
     var incarnations = DotMap<IncarnationMark>()
+    var twins: [TwinLink] = []
 
     /// True if nothing is left (the item is dropped from the cart).
     var isEmpty: Bool {
         counters.isEmpty && sets.isEmpty && name.isEmpty && price.isEmpty && metadata.isEmpty && incarnations.isEmpty
+            && twins.isEmpty
     }
-
-    /// The incarnations in force, ascending (what a decrement records).
-    var currentIncarnations: [Dot] { incarnations.entries.keys.sorted() }
 
     /// Number of dot-tagged entries and counters (a size metric).
     var entryCount: Int {
         counters.count + sets.entries.count + name.entries.count + price.entries.count + metadata.entries.count
-            + incarnations.entries.count
-    }
-
-    /// The set value in force and the counted changes on top of it (saturating).
-    var quantity: Int64 {
-        counters.values.reduce(sets.lastWriterWinsEntry?.quantity ?? 0) { $0.addingSaturating($1.contribution) }
+            + incarnations.entries.count + twins.count
     }
 
     var isVisible: Bool { quantity > 0 }
@@ -100,12 +97,22 @@ struct ItemState: Hashable, Sendable {
         removeDetails(observedBy: context)
     }
 
-    /// Voids the decrements of every series made in incarnations that have all ended: seen by
-    /// `context` and no longer held.
-    mutating func voidEndedEras(context: CausalContext) {
-        for replica in counters.keys where !(counters[replica]?.eras.isEmpty ?? true) {
-            counters[replica]?.voidEras { context.contains($0) && incarnations.entries[$0] == nil }
+    /// Cancels the counting change of every twin link whose twin a removal has reset, and drops
+    /// the links whose counting change has no units left (or whose series is gone).
+    mutating func settleTwins() {
+        var cancels: [ReplicaID: [ActorCounter.Cancellation]] = [:]
+        var kept: [TwinLink] = []
+        for link in twins {
+            guard let counter = counters[link.replica], counter.start == link.start,
+                  !counter.isReset(link.interval), counter.counted(link.interval) > 0 else { continue }
+            if let twin = counters[link.twinReplica], twin.start == link.twinStart, twin.isReset(link.twinInterval) {
+                cancels[link.replica, default: []].append(link.interval)
+            } else {
+                kept.append(link)
+            }
         }
+        for (replica, intervals) in cancels { counters[replica]?.cancel(intervals) }
+        twins = kept
     }
 
     /// Drops the details `observed` saw (a removal of the item).
@@ -161,6 +168,7 @@ struct ItemState: Hashable, Sendable {
         result.price = price.merged(with: other.price, selfContext: selfContext, otherContext: otherContext)
         result.metadata = metadata.merged(with: other.metadata, selfContext: selfContext, otherContext: otherContext)
         result.incarnations = incarnations.merged(with: other.incarnations, selfContext: selfContext, otherContext: otherContext)
+        result.twins = Array(Set(twins + other.twins)).sorted()
         return result
     }
 
@@ -171,6 +179,10 @@ struct ItemState: Hashable, Sendable {
             dots.append(Dot(replica: replica, counter: counter.start))
             dots += counter.checkpoints.map { Dot(replica: replica, counter: $0.counter) }
             dots += counter.eras.flatMap(\.incarnations)
+        }
+        for link in twins {
+            dots.append(Dot(replica: link.replica, counter: link.start))
+            dots.append(Dot(replica: link.twinReplica, counter: link.twinStart))
         }
         return dots
     }

@@ -1,4 +1,6 @@
 /// Kind 2 (format version 2): a `CartState`; and the causal context shared with kind 3.
+/// data-format.md ("Record codec") is the specification; counters are in
+/// `RecordCodec+CartCounter.swift`, the operation log in `RecordCodec+OperationLog.swift`.
 ///
 /// ```
 /// cart      := replicas context itemCount:uvarint item{itemCount} opCount:uvarint operation{opCount}
@@ -13,14 +15,9 @@
 ///              priceCount:uvarint (dot timestampMs:uvarint priceMinor:svarint){priceCount}
 ///              metadataCount:uvarint (dot timestampMs:uvarint pairCount:uvarint (key:text value:text){pairCount}){metadataCount}
 ///              incarnationCount:uvarint dot{incarnationCount}   ; strictly ascending
-/// counter   := replicaIndex:uvarint start:uvarint resetPlus:uvarint resetMinus:uvarint
-///              addedAtMs:uvarint timestampMs:uvarint
-///              checkpointCount:uvarint (counter:uvarint plus:uvarint minus:uvarint){checkpointCount}
-///              cancelCount:uvarint (sign:u8 lower:uvarint upper:uvarint){cancelCount}
-///              eraCount:uvarint (incCount:uvarint dot{incCount} lower:uvarint upper:uvarint){eraCount}
-/// operation := id:text timestampMs:uvarint appCount:uvarint application{appCount}   ; ids ascending by bytes
-/// application := dot flags:u8 sku:text? (start:uvarint sign:u8 lower:uvarint upper:uvarint)?
-///              ; flags bit 0: a SKU follows; bit 1: a change follows (needs bit 0)
+///              twinCount:uvarint twin{twinCount}           ; strictly ascending
+/// twin      := replicaIndex:uvarint start:uvarint twinReplicaIndex:uvarint twinStart:uvarint
+///              sign:u8 lower:uvarint upper:uvarint twinLower:uvarint twinUpper:uvarint
 /// dot       := replicaIndex:uvarint counter:uvarint
 /// text      := length:uvarint UTF-8 bytes
 /// ```
@@ -68,6 +65,26 @@ extension RecordCodec {
             for dot in item.incarnations.entries.keys.sorted() {
                 try encodeDot(dot, table: table, into: &writer, limits: limits)
             }
+            try require(item.twins == Array(Set(item.twins)).sorted(), "twin links sorted and distinct")
+            writer.count(item.twins.count)
+            for link in item.twins {
+                guard let index = table[link.replica], let twinIndex = table[link.twinReplica] else {
+                    throw RecordCodecError(.invalidValue, offset: 0, expected: "twin link replicas inside the causal context")
+                }
+                try require(link.interval.isMinus == link.twinInterval.isMinus && link.interval.lower < link.interval.upper
+                                && link.twinInterval.lower < link.twinInterval.upper
+                                && link.interval.upper <= ActorCounter.unitsMax && link.twinInterval.upper <= ActorCounter.unitsMax,
+                            "twin link intervals non-empty, of one sign, at most 2^62")
+                writer.uvarint(index)
+                writer.uvarint(link.start)
+                writer.uvarint(twinIndex)
+                writer.uvarint(link.twinStart)
+                writer.u8(link.interval.isMinus ? 1 : 0)
+                writer.uvarint(link.interval.lower)
+                writer.uvarint(link.interval.upper)
+                writer.uvarint(link.twinInterval.lower)
+                writer.uvarint(link.twinInterval.upper)
+            }
         }
         try encodeOperations(cart.operations, table: table, into: &writer, limits: limits)
     }
@@ -78,8 +95,8 @@ extension RecordCodec {
         var used = [Bool](repeating: false, count: table.count)
         let context = try decodeContext(&reader, table: table, used: &used, limits: limits)
         try checkAllUsed(used, reader: reader)
-        // An item takes at least 8 bytes: a SKU (2) and six counts.
-        let itemCount = try reader.count("item count", max: Int.max, minimumElementBytes: 8)
+        // An item takes at least 9 bytes: a SKU (2) and seven counts.
+        let itemCount = try reader.count("item count", max: Int.max, minimumElementBytes: 9)
         var items: [UTF8Text: ItemState] = [:]
         var previousSKU: UTF8Text?
         for _ in 0..<itemCount {
@@ -99,7 +116,7 @@ extension RecordCodec {
         var settled = cart
         settled.settle()
         guard settled == cart else {
-            throw reader.error(.nonCanonical, "a settled cart (duplicate applications undone, ended decrements voided)")
+            throw reader.error(.nonCanonical, "a settled cart (duplicate applications undone and linked, twin links applied)")
         }
         return cart
     }
@@ -135,11 +152,48 @@ extension RecordCodec {
         for dot in try decodeDots(&reader, "incarnation", table: table, context: context, limits: limits) {
             item.incarnations.entries[dot] = ItemState.IncarnationMark()
         }
+        item.twins = try decodeTwins(&reader, table: table, context: context)
         return item
     }
 
+    private static func decodeTwins(_ reader: inout ByteReader, table: [ReplicaID],
+                                    context: CausalContext) throws(RecordCodecError) -> [TwinLink] {
+        // A link takes at least 9 bytes.
+        let count = try reader.count("twin link count", max: Int.max, minimumElementBytes: 9)
+        var links: [TwinLink] = []
+        for _ in 0..<count {
+            let at = reader.offset
+            let maxIndex = UInt64(max(0, table.count - 1))
+            let index = try reader.uvarint("twin link replica index", in: 0...maxIndex)
+            let start = try reader.uvarint("twin link series start")
+            let twinIndex = try reader.uvarint("twin link twin replica index", in: 0...maxIndex)
+            let twinStart = try reader.uvarint("twin link twin series start")
+            let signOffset = reader.offset
+            let sign = try reader.u8("twin link sign")
+            guard sign <= 1 else { throw RecordCodecError(.invalidValue, offset: signOffset, expected: "sign 0 (added) or 1 (taken)") }
+            let lower = try reader.uvarint("twin link lower", in: 0...ActorCounter.unitsMax)
+            let upper = try reader.uvarint("twin link upper", in: 0...ActorCounter.unitsMax)
+            let twinLower = try reader.uvarint("twin link twin lower", in: 0...ActorCounter.unitsMax)
+            let twinUpper = try reader.uvarint("twin link twin upper", in: 0...ActorCounter.unitsMax)
+            guard !table.isEmpty else { throw RecordCodecError(.invalidValue, offset: at, expected: "a replica table entry for the link") }
+            let link = TwinLink(replica: table[Int(index)], start: start,
+                                interval: ActorCounter.Cancellation(isMinus: sign == 1, lower: lower, upper: upper),
+                                twinReplica: table[Int(twinIndex)], twinStart: twinStart,
+                                twinInterval: ActorCounter.Cancellation(isMinus: sign == 1, lower: twinLower, upper: twinUpper))
+            guard lower < upper, twinLower < twinUpper, context.contains(Dot(replica: link.replica, counter: start)),
+                  context.contains(Dot(replica: link.twinReplica, counter: twinStart)) else {
+                throw RecordCodecError(.invalidValue, offset: at, expected: "a twin link of non-empty intervals of series inside the causal context")
+            }
+            if let last = links.last, !(last < link) {
+                throw RecordCodecError(.nonCanonical, offset: at, expected: "twin links strictly ascending")
+            }
+            links.append(link)
+        }
+        return links
+    }
+
     /// Checks that `key` sorts strictly after `previous` by bytes and is not empty; updates it.
-    private static func checkAscendingKey(_ key: UTF8Text, after previous: inout UTF8Text?, _ what: String,
+    static func checkAscendingKey(_ key: UTF8Text, after previous: inout UTF8Text?, _ what: String,
                                           offset: Int) throws(RecordCodecError) {
         if key.isEmpty {
             throw RecordCodecError(.invalidValue, offset: offset, expected: "a non-empty \(what)")
@@ -162,224 +216,6 @@ extension RecordCodec {
             pairs.append((key, try reader.text("metadata value", maxBytes: limits.metadataValueBytesMax)))
         }
         return ItemMetadata(validatedPairs: pairs)
-    }
-
-    // MARK: - Counters
-
-    private static func encodeCounters(_ counters: [ReplicaID: ActorCounter], table: [ReplicaID: UInt64],
-                                       into writer: inout ByteWriter, limits: VersioningLimits) throws(RecordCodecError) {
-        writer.count(counters.count)
-        for (replica, c) in counters.sorted(by: { $0.key < $1.key }) {
-            guard let index = table[replica] else {
-                throw RecordCodecError(.invalidValue, offset: 0, expected: "counter of \(replica) inside the causal context")
-            }
-            try require(!c.checkpoints.isEmpty && c.checkpoints.count <= limits.checkpointsPerCounterMax,
-                        "1...\(limits.checkpointsPerCounterMax) checkpoints per counter")
-            try require(c.checkpoints[0].counter >= c.start && zip(c.checkpoints, c.checkpoints.dropFirst()).allSatisfy {
-                $0.counter < $1.counter && $0.plus <= $1.plus && $0.minus <= $1.minus
-            } && c.latest.plus <= ActorCounter.unitsMax && c.latest.minus <= ActorCounter.unitsMax,
-                        "checkpoints ascending from the series start, totals non-decreasing and at most 2^62")
-            try require(c.resetPlus <= c.latest.plus && c.resetMinus <= c.latest.minus, "resets within the series' totals")
-            try require(c.cancellations == ActorCounter.union(c.cancellations) && c.cancellations.allSatisfy {
-                $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
-                    && $0.lower >= ($0.isMinus ? c.resetMinus : c.resetPlus)
-            }, "cancellations coalesced, inside the totals, at or above the resets")
-            try require(c.eras == ActorCounter.union(c.eras) && c.eras.allSatisfy {
-                !$0.incarnations.isEmpty && $0.lower < $0.upper && $0.upper <= c.latest.minus && $0.lower >= c.resetMinus
-            }, "eras coalesced, inside the taken units, at or above the reset")
-            writer.uvarint(index)
-            writer.uvarint(c.start)
-            writer.uvarint(c.resetPlus)
-            writer.uvarint(c.resetMinus)
-            writer.uvarint(c.addedAtMs)
-            writer.uvarint(c.timestampMs)
-            writer.count(c.checkpoints.count)
-            for p in c.checkpoints {
-                writer.uvarint(p.counter)
-                writer.uvarint(p.plus)
-                writer.uvarint(p.minus)
-            }
-            writer.count(c.cancellations.count)
-            for x in c.cancellations {
-                writer.u8(x.isMinus ? 1 : 0)
-                writer.uvarint(x.lower)
-                writer.uvarint(x.upper)
-            }
-            writer.count(c.eras.count)
-            for era in c.eras {
-                writer.count(era.incarnations.count)
-                for dot in era.incarnations { try encodeDot(dot, table: table, into: &writer, limits: limits) }
-                writer.uvarint(era.lower)
-                writer.uvarint(era.upper)
-            }
-        }
-    }
-
-    private static func decodeCounters(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
-                                       limits: VersioningLimits) throws(RecordCodecError) -> [ReplicaID: ActorCounter] {
-        // A counter takes at least 12 bytes: six fields, a checkpoint (3) and three counts.
-        let count = try reader.count("counter count", max: table.count, minimumElementBytes: 12)
-        var counters: [ReplicaID: ActorCounter] = [:]
-        var previousIndex: UInt64?
-        for _ in 0..<count {
-            let offset = reader.offset
-            let index = try reader.uvarint("counter replica index", in: 0...UInt64(max(0, table.count - 1)))
-            guard !table.isEmpty else { throw reader.error(.invalidValue, "a replica table entry for the counter") }
-            if let previousIndex, previousIndex >= index {
-                throw RecordCodecError(.nonCanonical, offset: offset, expected: "counters strictly ascending by replica")
-            }
-            previousIndex = index
-            let replica = table[Int(index)]
-            let start = try reader.uvarint("series start", in: 1...limits.counterMax)
-            let resetPlus = try reader.uvarint("resetPlus")
-            let resetMinus = try reader.uvarint("resetMinus")
-            let addedAtMs = try reader.uvarint("counter addedAtMs")
-            let timestampMs = try reader.uvarint("counter timestampMs")
-            let checkpointCount = try reader.count("checkpoint count", max: limits.checkpointsPerCounterMax, minimumElementBytes: 3)
-            guard checkpointCount >= 1 else { throw reader.error(.invalidValue, "at least one checkpoint") }
-            var checkpoints: [ActorCounter.Checkpoint] = []
-            for _ in 0..<checkpointCount {
-                let at = reader.offset
-                let p = ActorCounter.Checkpoint(counter: try reader.uvarint("checkpoint counter", in: start...limits.counterMax),
-                                                plus: try reader.uvarint("checkpoint plus", in: 0...ActorCounter.unitsMax),
-                                                minus: try reader.uvarint("checkpoint minus", in: 0...ActorCounter.unitsMax))
-                if let last = checkpoints.last, !(last.counter < p.counter && last.plus <= p.plus && last.minus <= p.minus) {
-                    throw RecordCodecError(.nonCanonical, offset: at, expected: "checkpoints ascending by counter with non-decreasing totals")
-                }
-                guard context.contains(Dot(replica: replica, counter: p.counter)) else {
-                    throw RecordCodecError(.invalidValue, offset: at, expected: "checkpoint \(replica):\(p.counter) inside the causal context")
-                }
-                checkpoints.append(p)
-            }
-            guard context.contains(Dot(replica: replica, counter: start)) else {
-                throw RecordCodecError(.invalidValue, offset: offset, expected: "series start \(replica):\(start) inside the causal context")
-            }
-            let latest = checkpoints[checkpoints.count - 1]
-            guard resetPlus <= latest.plus, resetMinus <= latest.minus else {
-                throw RecordCodecError(.invalidValue, offset: offset, expected: "resets within the series' totals")
-            }
-            let cancelCount = try reader.count("cancellation count", max: Int.max, minimumElementBytes: 3)
-            var cancellations: [ActorCounter.Cancellation] = []
-            for _ in 0..<cancelCount {
-                let at = reader.offset
-                let kind = try reader.u8("cancellation sign")
-                guard kind <= 1 else { throw RecordCodecError(.invalidValue, offset: at, expected: "cancellation sign 0 (added) or 1 (taken)") }
-                let c = ActorCounter.Cancellation(isMinus: kind == 1, lower: try reader.uvarint("cancellation lower"),
-                                                  upper: try reader.uvarint("cancellation upper"))
-                let total = c.isMinus ? latest.minus : latest.plus
-                let reset = c.isMinus ? resetMinus : resetPlus
-                guard c.lower < c.upper, c.upper <= total, c.lower >= reset else {
-                    throw RecordCodecError(.invalidValue, offset: at, expected: "a cancelled interval inside the series, at or above its reset")
-                }
-                if let last = cancellations.last, !(last < c && (last.isMinus != c.isMinus || last.upper < c.lower)) {
-                    throw RecordCodecError(.nonCanonical, offset: at, expected: "cancellations sorted, disjoint and not adjacent")
-                }
-                cancellations.append(c)
-            }
-            // An era takes at least 5 bytes: a count, a dot (2) and two bounds.
-            let eraCount = try reader.count("era count", max: Int.max, minimumElementBytes: 5)
-            var eras: [ActorCounter.Era] = []
-            for _ in 0..<eraCount {
-                let at = reader.offset
-                let incarnations = try decodeDots(&reader, "era incarnation", table: table, context: context, limits: limits)
-                let lower = try reader.uvarint("era lower", in: 0...ActorCounter.unitsMax)
-                let upper = try reader.uvarint("era upper", in: 0...ActorCounter.unitsMax)
-                guard !incarnations.isEmpty, lower < upper, upper <= latest.minus, lower >= resetMinus else {
-                    throw RecordCodecError(.invalidValue, offset: at,
-                                           expected: "an era with incarnations, inside the taken units, at or above the reset")
-                }
-                let era = ActorCounter.Era(incarnations: incarnations, lower: lower, upper: upper)
-                if let last = eras.last, !(last.upper < lower || (last.upper == lower && last.incarnations != incarnations)) {
-                    throw RecordCodecError(.nonCanonical, offset: at, expected: "eras ascending, disjoint, coalesced")
-                }
-                eras.append(era)
-            }
-            counters[replica] = ActorCounter(start: start, resetPlus: resetPlus, resetMinus: resetMinus, addedAtMs: addedAtMs,
-                                             timestampMs: timestampMs, checkpoints: checkpoints, cancellations: cancellations,
-                                             eras: eras)
-        }
-        return counters
-    }
-
-    // MARK: - Operation log
-
-    private static func encodeOperations(_ log: OperationLog, table: [ReplicaID: UInt64], into writer: inout ByteWriter,
-                                         limits: VersioningLimits) throws(RecordCodecError) {
-        writer.count(log.entries.count)
-        for (id, entry) in log.entries.sorted(by: { $0.key < $1.key }) {
-            try require(!entry.applications.isEmpty, "at least one application per operation")
-            writer.lengthPrefixed(id.text.bytes)
-            writer.uvarint(entry.timestampMs)
-            writer.count(entry.applications.count)
-            for a in entry.applications {
-                try encodeDot(a.dot, table: table, into: &writer, limits: limits)
-                try require(a.change == nil || a.sku != nil, "a change only with a SKU")
-                writer.u8((a.sku == nil ? 0 : 1) | (a.change == nil ? 0 : 2))
-                if let sku = a.sku { writer.lengthPrefixed(sku.bytes) }
-                if let change = a.change {
-                    writer.uvarint(change.start)
-                    writer.u8(change.interval.isMinus ? 1 : 0)
-                    writer.uvarint(change.interval.lower)
-                    writer.uvarint(change.interval.upper)
-                }
-            }
-        }
-    }
-
-    private static func decodeOperations(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
-                                         limits: VersioningLimits) throws(RecordCodecError) -> OperationLog {
-        // An operation takes at least 6 bytes: an id (2), a timestamp, a count and a dot (2).
-        // Merges are never capped, so the count is bounded only by the bytes present.
-        let count = try reader.count("operation count", max: Int.max, minimumElementBytes: 6)
-        var log = OperationLog()
-        var previousID: UTF8Text?
-        for _ in 0..<count {
-            let offset = reader.offset
-            let idText = try reader.text("operation id", maxBytes: limits.operationIDBytesMax)
-            try checkAscendingKey(idText, after: &previousID, "operation id", offset: offset)
-            let timestampMs = try reader.uvarint("operation timestampMs")
-            let appCount = try reader.count("application count", max: Int.max, minimumElementBytes: 3)
-            guard appCount >= 1 else { throw reader.error(.invalidValue, "at least one application") }
-            var applications: [OperationLog.Application] = []
-            for _ in 0..<appCount {
-                let at = reader.offset
-                let dot = try decodeDot(&reader, table: table, limits: limits)
-                guard context.contains(dot) else {
-                    throw RecordCodecError(.invalidValue, offset: at, expected: "application dot \(dot) inside the causal context")
-                }
-                if let last = applications.last, !(last.dot < dot) {
-                    throw RecordCodecError(.nonCanonical, offset: at, expected: "applications strictly ascending by dot")
-                }
-                let flagsOffset = reader.offset
-                let flags = try reader.u8("application flags")
-                guard flags & ~3 == 0, flags & 2 == 0 || flags & 1 != 0 else {
-                    throw RecordCodecError(.invalidValue, offset: flagsOffset, expected: "application flags with bits 0 and 1 only, bit 1 only with bit 0")
-                }
-                var application = OperationLog.Application(dot: dot, sku: nil, change: nil)
-                if flags & 1 != 0 {
-                    let skuOffset = reader.offset
-                    let sku = try reader.text("application SKU", maxBytes: limits.skuBytesMax)
-                    if sku.isEmpty { throw RecordCodecError(.invalidValue, offset: skuOffset, expected: "a non-empty SKU") }
-                    application.sku = sku
-                }
-                if flags & 2 != 0 {
-                    let start = try reader.uvarint("change series start", in: 1...limits.counterMax)
-                    let kindOffset = reader.offset
-                    let kind = try reader.u8("change sign")
-                    guard kind <= 1 else { throw RecordCodecError(.invalidValue, offset: kindOffset, expected: "change sign 0 (added) or 1 (taken)") }
-                    let interval = ActorCounter.Cancellation(isMinus: kind == 1,
-                                                             lower: try reader.uvarint("change lower", in: 0...ActorCounter.unitsMax),
-                                                             upper: try reader.uvarint("change upper", in: 0...ActorCounter.unitsMax))
-                    guard interval.lower < interval.upper else {
-                        throw RecordCodecError(.invalidValue, offset: kindOffset, expected: "a change interval lower < upper")
-                    }
-                    application.change = (start, interval)
-                }
-                applications.append(application)
-            }
-            log.entries[OperationID(idText)] = OperationLog.Entry(timestampMs: timestampMs, applications: applications)
-        }
-        return log
     }
 
     // MARK: - Shared field and context encodings
@@ -420,7 +256,7 @@ extension RecordCodec {
     }
 
     /// `count:uvarint dot{count}`, dots strictly ascending and inside `context`.
-    private static func decodeDots(_ reader: inout ByteReader, _ what: String, table: [ReplicaID], context: CausalContext,
+    static func decodeDots(_ reader: inout ByteReader, _ what: String, table: [ReplicaID], context: CausalContext,
                                    limits: VersioningLimits) throws(RecordCodecError) -> [Dot] {
         let count = try reader.count("\(what) count", max: Int.max, minimumElementBytes: 2)
         var dots: [Dot] = []
