@@ -118,4 +118,46 @@ import Testing
             #expect(error.code == .nonCanonical && error.offset == 7, "\(error)")
         }
     }
+
+    /// Whatever decodes from a mutated cart record is then merged with an honest cart,
+    /// operated on and compacted: nothing may trap, and every result must encode and decode
+    /// back to itself (a node never writes a record it cannot read).
+    @Test func decodedMutantsSurviveMergeApplyAndCompaction() throws {
+        let name = "decodedMutantsSurviveMergeApplyAndCompaction"
+        let seed = TestSeed.make(name)
+        var rng = SeededRandom(seed: seed)
+        var honest: [CartState] = []
+        for _ in 0..<4 { honest += Generators.cartPool(&rng, replicas: 3, steps: 40, skus: ["A", "B"]).suffix(4) }
+        let seeds = try honest.map { try RecordCodec.encode(.cart($0)) }
+        var decoded = 0
+        func roundTrips(_ cart: CartState) -> Bool {
+            guard let bytes = try? RecordCodec.encode(.cart(cart)), case let .cart(back)? = try? RecordCodec.decode(bytes) else { return false }
+            return back == cart
+        }
+        for iteration in 0..<20_000 {
+            let origin = rng.below(seeds.count)
+            var input = seeds[origin]
+            for _ in 0..<(1 + rng.below(3)) { input = Self.mutate(input, &rng) }
+            guard case let .cart(cart)? = try? RecordCodec.decode(input) else { continue }
+            decoded += 1
+            let context = "seed=\(seed) iteration=\(iteration) input=\(RecordCodecTests.hex(input)); \(TestSeed.repro(seed, name))"
+            var state = cart.merging(rng.chance(50) ? honest[origin] : CartState())
+            #expect(roundTrips(state), "merge result: \(context)")
+            for step in 0..<3 {
+                let replica = Generators.replica(rng.below(4))
+                let operation = Generators.cartOperation(&rng, skus: ["A", "B", "C"])
+                if (try? state.apply(operation, id: OperationID("m-\(iteration)-\(step)"), at: replica,
+                                     issuedCounter: state.context.highestCounter(of: replica), nowMs: UInt64(5_000 + step),
+                                     observed: rng.chance(50) ? cart.context : nil)) != nil {
+                    #expect(roundTrips(state), "after \(operation): \(context)")
+                }
+            }
+            state.compact(stable: state.context, nowMs: 10_000_000)
+            #expect(roundTrips(state), "after compaction: \(context)")
+            _ = state.view
+        }
+        print("decoder-mutants: 20000 mutated cart records, \(decoded) decoded, each merged, operated on and compacted")
+        #expect(decoded > 100)
+    }
 }
+

@@ -29,8 +29,9 @@
 /// `start`, positions non-decreasing, the last one the series' latest change; resets do not pass
 /// the totals; cancellations and eras lie inside the totals at or above their reset (clipped
 /// there, so that each state has one representation); cancellations are disjoint and not
-/// adjacent within a sign; eras cover every unit above the resets exactly once, ascending per
-/// sign, adjacent ones with different incarnations.
+/// adjacent within a sign; eras are disjoint, ascending per sign, adjacent ones with different
+/// incarnations, and (in every state `apply` and `merge` produce) cover every unit above the
+/// resets.
 /// Thread safety: a `Sendable` value type.
 struct ActorCounter: Hashable, Sendable {
     /// The series' totals after one of its changes.
@@ -234,15 +235,26 @@ struct ActorCounter: Hashable, Sendable {
     }
 
     /// The union of eras: those of one life that overlap or touch are coalesced (a replica's
-    /// state and a later one hold the same era, the later one longer). Linear after the sort.
+    /// state and a later one hold the same era, the later one longer). Eras of different lives
+    /// never overlap in states that `apply` and `merge` produce; if a damaged or forged record
+    /// makes them, the later one in sort order is clipped, so that eras stay disjoint. Linear
+    /// after the sort.
     static func union(_ eras: [Era]) -> [Era] {
         var result: [Era] = []
-        for era in eras.sorted() {
-            if let last = result.last, last.isMinus == era.isMinus, last.incarnations == era.incarnations, era.lower <= last.upper {
-                result[result.count - 1].upper = max(last.upper, era.upper)
-            } else {
-                result.append(era)
+        for var era in eras.sorted() {
+            if let last = result.last, last.isMinus == era.isMinus {
+                if last.incarnations == era.incarnations, era.lower <= last.upper {
+                    result[result.count - 1].upper = max(last.upper, era.upper)
+                    continue
+                }
+                era.lower = max(era.lower, last.upper)
+                guard era.lower < era.upper else { continue }
+                if last.incarnations == era.incarnations, era.lower == last.upper {
+                    result[result.count - 1].upper = era.upper
+                    continue
+                }
             }
+            result.append(era)
         }
         return result
     }

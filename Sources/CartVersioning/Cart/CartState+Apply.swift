@@ -119,7 +119,10 @@ extension CartState {
         }
         let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
         var counter = item.counters[dot.replica] ?? ActorCounter(start: dot.counter, addedAtMs: addedAtMs, timestampMs: nowMs)
-        let interval = try counter.change(by: delta, counter: dot.counter, incarnations: item.lifeOfNextChange,
+        // A shown item always has a life with incarnations, except in a damaged record (units no
+        // era tags): the change then makes a life of its own.
+        let life = item.lifeOfNextChange
+        let interval = try counter.change(by: delta, counter: dot.counter, incarnations: life.isEmpty ? [dot] : life,
                                           addedAtMs: addedAtMs, timestampMs: nowMs, checkpointsMax: limits.checkpointsPerCounterMax)
         item.counters[dot.replica] = counter
         item.writeDetails(details, dot: dot, nowMs: nowMs)

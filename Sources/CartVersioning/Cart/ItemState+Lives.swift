@@ -33,14 +33,21 @@ extension ItemState {
             }
         }
         var tallies: [(tag: Dot, units: Int64)] = []
+        var untagged: Int64 = 0
         for counter in counters.values {
+            var taggedPlus: UInt64 = 0, taggedMinus: UInt64 = 0
             for era in counter.eras {
                 let units = counter.counted(era.interval)
                 guard units > 0 else { continue }
                 union(era.incarnations)
                 let signed = Int64(clamping: units)
                 tallies.append((era.incarnations[0], era.isMinus ? -signed : signed))
+                if era.isMinus { taggedMinus &+= units } else { taggedPlus &+= units }
             }
+            // Units no era tags (only a damaged or forged record leaves any) form a life of their own.
+            let plus = counter.livePlus > taggedPlus ? counter.livePlus - taggedPlus : 0
+            let minus = counter.liveMinus > taggedMinus ? counter.liveMinus - taggedMinus : 0
+            untagged = untagged.addingSaturating(Int64(clamping: plus)).subtractingSaturating(Int64(clamping: minus))
         }
         for dot in incarnations.entries.keys { union([dot]) }
         if let winner = sets.lastWriterWins {
@@ -58,7 +65,9 @@ extension ItemState {
             let root = find(tally.tag)
             values[root] = (values[root] ?? 0).addingSaturating(tally.units)
         }
-        return members.map { (incarnations: $0.value, value: values[$0.key] ?? 0) }
+        var result = members.map { (incarnations: $0.value, value: values[$0.key] ?? 0) }
+        if untagged != 0 { result.append((incarnations: [], value: untagged)) }
+        return result
     }
 
     /// The quantity shown: the sum of the lives' values, each floored at zero (saturating).

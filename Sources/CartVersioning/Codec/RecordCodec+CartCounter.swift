@@ -7,8 +7,9 @@
 ///            cancelCount:uvarint (sign:u8 lower:uvarint upper:uvarint){cancelCount}
 ///            eraCount:uvarint (sign:u8 incCount:uvarint dot{incCount} lower:uvarint upper:uvarint){eraCount}
 /// ```
-/// Eras partition the units above the resets, per sign: ascending, contiguous, from the reset
-/// to the total, adjacent ones of different lives.
+/// Eras are disjoint, ascending per sign, inside the totals at or above the resets, adjacent
+/// ones of different lives; in every state `apply` and `merge` produce they cover every unit
+/// above the resets (units a damaged record leaves untagged form a life of their own).
 extension RecordCodec {
     static func encodeCounters(_ counters: [ReplicaID: ActorCounter], table: [ReplicaID: UInt64],
                                into writer: inout ByteWriter, limits: VersioningLimits) throws(RecordCodecError) {
@@ -28,8 +29,10 @@ extension RecordCodec {
                 $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
                     && $0.lower >= ($0.isMinus ? c.resetMinus : c.resetPlus)
             }, "cancellations coalesced, inside the totals, at or above the resets")
-            try require(c.eras == ActorCounter.union(c.eras) && erasPartition(c.eras, of: c),
-                        "eras coalesced, partitioning the units above the resets")
+            try require(c.eras == ActorCounter.union(c.eras) && c.eras.allSatisfy {
+                !$0.incarnations.isEmpty && $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
+                    && $0.lower >= ($0.isMinus ? c.resetMinus : c.resetPlus)
+            }, "eras coalesced and disjoint, inside the totals, at or above the resets")
             writer.uvarint(index)
             writer.uvarint(c.start)
             writer.uvarint(c.resetPlus)
@@ -57,20 +60,6 @@ extension RecordCodec {
                 writer.uvarint(era.upper)
             }
         }
-    }
-
-    /// True if `eras` (sorted) cover, per sign, exactly the units from the reset to the total,
-    /// each era non-empty and of at least one incarnation.
-    static func erasPartition(_ eras: [ActorCounter.Era], of counter: ActorCounter) -> Bool {
-        for isMinus in [false, true] {
-            var next = isMinus ? counter.resetMinus : counter.resetPlus
-            for era in eras where era.isMinus == isMinus {
-                guard era.lower == next, era.lower < era.upper, !era.incarnations.isEmpty else { return false }
-                next = era.upper
-            }
-            guard next == (isMinus ? counter.latest.minus : counter.latest.plus) else { return false }
-        }
-        return true
     }
 
     static func decodeCounters(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
@@ -117,14 +106,11 @@ extension RecordCodec {
                 throw RecordCodecError(.invalidValue, offset: offset, expected: "resets within the series' totals")
             }
             let cancellations = try decodeCancellations(&reader, latest: latest, resetPlus: resetPlus, resetMinus: resetMinus)
-            let eras = try decodeEras(&reader, table: table, context: context, limits: limits)
-            let counter = ActorCounter(start: start, resetPlus: resetPlus, resetMinus: resetMinus, addedAtMs: addedAtMs,
-                                       timestampMs: timestampMs, checkpoints: checkpoints, cancellations: cancellations, eras: eras)
-            guard erasPartition(eras, of: counter) else {
-                throw RecordCodecError(.invalidValue, offset: offset,
-                                       expected: "eras partitioning the units above the resets (each of at least one incarnation)")
-            }
-            counters[replica] = counter
+            let eras = try decodeEras(&reader, table: table, context: context, latest: latest, resetPlus: resetPlus,
+                                      resetMinus: resetMinus, limits: limits)
+            counters[replica] = ActorCounter(start: start, resetPlus: resetPlus, resetMinus: resetMinus, addedAtMs: addedAtMs,
+                                             timestampMs: timestampMs, checkpoints: checkpoints, cancellations: cancellations,
+                                             eras: eras)
         }
         return counters
     }
@@ -153,6 +139,7 @@ extension RecordCodec {
     }
 
     private static func decodeEras(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
+                                   latest: ActorCounter.Checkpoint, resetPlus: UInt64, resetMinus: UInt64,
                                    limits: VersioningLimits) throws(RecordCodecError) -> [ActorCounter.Era] {
         // An era takes at least 6 bytes: a sign, a count, a dot (2) and two bounds.
         let count = try reader.count("era count", max: Int.max, minimumElementBytes: 6)
@@ -165,8 +152,14 @@ extension RecordCodec {
             let lower = try reader.uvarint("era lower", in: 0...ActorCounter.unitsMax)
             let upper = try reader.uvarint("era upper", in: 0...ActorCounter.unitsMax)
             let era = ActorCounter.Era(isMinus: sign == 1, incarnations: incarnations, lower: lower, upper: upper)
-            if let last = eras.last, !(last < era) || (last.isMinus == era.isMinus && last.incarnations == incarnations && last.upper >= lower) {
-                throw RecordCodecError(.nonCanonical, offset: at, expected: "eras ascending, adjacent ones of different lives")
+            guard !incarnations.isEmpty, lower < upper, upper <= (era.isMinus ? latest.minus : latest.plus),
+                  lower >= (era.isMinus ? resetMinus : resetPlus) else {
+                throw RecordCodecError(.invalidValue, offset: at,
+                                       expected: "an era of at least one incarnation, inside the series' total, at or above its reset")
+            }
+            if let last = eras.last, !(last < era)
+                || (last.isMinus == era.isMinus && (last.upper > lower || (last.upper == lower && last.incarnations == incarnations))) {
+                throw RecordCodecError(.nonCanonical, offset: at, expected: "eras ascending and disjoint, adjacent ones of different lives")
             }
             eras.append(era)
         }
