@@ -169,7 +169,40 @@ import Testing
         for index in 1..<replicaCount {
             var state = replicas[index].state
             state.compact(stable: state.context, nowMs: UInt64(1_000 + steps * 10), limits: limits)
-            if state != reference { return failure("replicas did not converge: \(replicas[index].id) differs from \(replicas[0].id)") }
+            if state != reference {
+                var detail = ""
+                if ProcessInfo.processInfo.environment["CARTSTORE_HISTORY_LOG"] == "all" {
+                    for sku in Set(state.items.keys).union(reference.items.keys) where state.items[sku] != reference.items[sku] {
+                        guard let x = state.items[sku], let y = reference.items[sku] else { detail += "\n\(sku): presence"; continue }
+                        if x.counters != y.counters { detail += "\n\(sku): counters \(x.counters) vs \(y.counters)" }
+                        if x.sets != y.sets { detail += "\n\(sku): sets \(x.sets) vs \(y.sets)" }
+                        if x.name != y.name { detail += "\n\(sku): name \(x.name) vs \(y.name)" }
+                        if x.price != y.price { detail += "\n\(sku): price \(x.price) vs \(y.price)" }
+                        if x.metadata != y.metadata { detail += "\n\(sku): metadata \(x.metadata) vs \(y.metadata)" }
+                        if x.incarnations != y.incarnations { detail += "\n\(sku): incarnations \(x.incarnations) vs \(y.incarnations)" }
+                        if x.twins != y.twins { detail += "\n\(sku): twins \(x.twins) vs \(y.twins)" }
+                    }
+                    if state.operations != reference.operations { detail += "\nlogs differ" }
+                    var settledReference = reference
+                    settledReference.settle()
+                    var uncompacted = replicas[0].state
+                    let wasSettled = { var copy = uncompacted; copy.settle(); return copy == uncompacted }()
+                    uncompacted.compact(stable: uncompacted.context, nowMs: UInt64(1_000 + steps * 10), limits: limits)
+                    detail += "\nreference settled: \(settledReference == reference); before compaction settled: \(wasSettled)"
+                    for (id, apps) in replicas[0].state.operations.entries where apps.entries.count > 1 {
+                        detail += "\n  dup \(id): \(apps.sortedEntries.map { "\($0.dot) \(String(describing: $0.payload.sku)) \(String(describing: $0.payload.change))" })"
+                    }
+                    var once = replicas[0].state
+                    once.settle()
+                    var twice = once
+                    twice.settle()
+                    for sku in once.items.keys where once.items[sku] != twice.items[sku] {
+                        detail += "\n  second settle changes \(sku): twins \(once.items[sku]!.twins) -> \(twice.items[sku]?.twins ?? []); cancels \(once.items[sku]!.counters.mapValues(\.cancellations)) -> \(twice.items[sku]?.counters.mapValues(\.cancellations) ?? [:])"
+                    }
+                    if state.context != reference.context { detail += "\ncontexts differ" }
+                }
+                return failure("replicas did not converge: \(replicas[index].id) differs from \(replicas[0].id)" + detail)
+            }
             let (lhs, rhs) = (try? RecordCodec.encode(.cart(state)), try? RecordCodec.encode(.cart(reference)))
             if lhs == nil || lhs != rhs { return failure("equal states encode differently (or not at all)") }
         }

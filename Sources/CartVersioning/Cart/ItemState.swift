@@ -101,18 +101,18 @@ struct ItemState: Hashable, Sendable {
     /// the links whose counting change has no units left (or whose series is gone).
     mutating func settleTwins() {
         var cancels: [ReplicaID: [ActorCounter.Cancellation]] = [:]
-        var kept: [TwinLink] = []
-        for link in twins {
-            guard let counter = counters[link.replica], counter.start == link.start,
-                  !counter.isReset(link.interval), counter.counted(link.interval) > 0 else { continue }
+        for link in twins where counters[link.replica]?.start == link.start {
             if let twin = counters[link.twinReplica], twin.start == link.twinStart, twin.isReset(link.twinInterval) {
                 cancels[link.replica, default: []].append(link.interval)
-            } else {
-                kept.append(link)
             }
         }
         for (replica, intervals) in cancels { counters[replica]?.cancel(intervals) }
-        twins = kept
+        // Keep the links whose counting change still has units (after the cancellations above:
+        // one fired link cancels the change every other link of it points at).
+        twins = twins.filter { link in
+            guard let counter = counters[link.replica], counter.start == link.start else { return false }
+            return !counter.isReset(link.interval) && counter.counted(link.interval) > 0
+        }
     }
 
     /// Drops the details `observed` saw (a removal of the item).
