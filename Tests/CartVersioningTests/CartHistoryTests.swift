@@ -210,13 +210,13 @@ import Testing
     }
 
     static func randomOperation(_ rng: inout SeededRandom, sku: String) -> CartOperation {
-        switch rng.below(14) {
-        case 0..<3: return .add(sku: sku, quantity: Int64(1 + rng.below(3)), details: Generators.details(&rng))
-        case 3..<5: return .changeQuantity(sku: sku, delta: Int64(1 + rng.below(2)))
-        case 5..<7: return .changeQuantity(sku: sku, delta: -Int64(1 + rng.below(2)))
-        case 7: return .updateDetails(sku: sku, details: CartItemDetails(name: "u\(rng.below(50))", priceMinor: rng.chance(50) ? 7 : nil))
-        case 8..<10: return .setQuantity(sku: sku, quantity: Int64(rng.below(4)))
-        case 10..<12: return .remove(sku: sku)
+        switch rng.below(16) {
+        case 0..<5: return .add(sku: sku, quantity: Int64(1 + rng.below(3)), details: Generators.details(&rng))
+        case 5..<7: return .changeQuantity(sku: sku, delta: Int64(1 + rng.below(2)))
+        case 7..<9: return .changeQuantity(sku: sku, delta: -Int64(1 + rng.below(2)))
+        case 9: return .updateDetails(sku: sku, details: CartItemDetails(name: "u\(rng.below(50))", priceMinor: rng.chance(50) ? 7 : nil))
+        case 10..<12: return .setQuantity(sku: sku, quantity: Int64(rng.below(4)))
+        case 12..<14: return .remove(sku: sku)
         default: return .clear
         }
     }
@@ -250,8 +250,8 @@ import Testing
                 let reset = current.visible ? [] : [CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)]
                 expectation = .applied(reset, delta: quantity, set: nil, details: given(details), begins: !current.visible)
             case let .changeQuantity(sku, delta):
-                if delta < 0, !current.visible {
-                    expectation = .refused
+                if !current.visible {
+                    expectation = .refused  // relative to what the coordinator shows: add it instead
                 } else if delta < 0, current.quantity + delta <= 0 {
                     expectation = .applied([CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)], delta: nil, set: nil, details: [:],
                                            begins: false)
@@ -295,16 +295,16 @@ import Testing
             return replicas[index].state == before ? nil : "a refused operation changed the state"
         case let (.applied(resets, delta, set, details, begins), .success(.applied(appliedDot))):
             guard appliedDot == dot else { return "applied under \(appliedDot), expected \(dot)" }
-            // Quantity changes and detail updates re-assert the details in force; an item not
-            // shown starts afresh (its reset removed them).
-            var writes = (delta != nil || set != nil || !details.isEmpty) && current.visible && sku != nil
+            // Increments, sets and detail updates re-assert the details in force (decrements do
+            // not); an item not shown starts afresh (its reset removed them).
+            var writes = ((delta ?? 0) > 0 || set != nil || !details.isEmpty) && current.visible && sku != nil
                 ? oracle.detailWinners(sku!, seen: local) : [:]
             for (field, value) in details { writes[field] = (value, nowMs) }
             if oracle.events.values.contains(where: { $0.operationID == request.id }) { counts.retriesElsewhere += 1 }
-            // A change is tagged with the life it is made in (one it begins, or the one in force).
-            let tags = delta != nil && sku != nil && !begins ? oracle.lifeOfNextChange(sku!, local: local) : []
+            // A change's units go to the life it begins, or to the lives it sees.
+            let allocation = delta != nil && sku != nil && !begins ? oracle.allocation(of: delta!, sku: sku!, local: local) : []
             let event = oracle.record(operationID: request.id, dot: dot, sku: sku, delta: delta, setQuantity: set, timestampMs: nowMs,
-                                      resets: resets, details: writes, local: local, beginsIncarnation: begins, tags: tags)
+                                      resets: resets, details: writes, local: local, beginsIncarnation: begins, allocation: allocation)
             replicas[index].seen.insert(event)
             counts.applied += 1
             return nil

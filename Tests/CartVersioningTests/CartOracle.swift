@@ -13,17 +13,18 @@
 ///   and sets it observed, and, unless it is quantity-only, the detail writes it observed.
 /// - A **detail write** (name, price, metadata) is live unless a full reset observed it or a
 ///   later write of the same field on the same SKU was made by a coordinator that had seen it.
-/// - **Lives:** an add to an item not shown and a set begin an incarnation; a reset that
-///   observed it ends it. Every change is tagged with the life its coordinator saw: the
-///   incarnations in force and those of every life with a positive value. Changes that count
-///   link the incarnations of their tags into one life; a life's value is its counted changes
-///   (plus the winning set's quantity if that set began it), floored at zero.
+/// - **Lives:** an add to an item not shown and a set begin an incarnation (a life); a reset
+///   that observed it ends it. Every change's units are allocated to lives its coordinator saw
+///   with a positive value, preferring lives in force, then greater values, then greater dots:
+///   an increment all to the first, a decrement across them in order. A life's value is its
+///   counted units (plus the winning set's quantity if that set began it), floored at zero.
 /// - **Retries:** of the events applying one operation id, only the one with the least dot
 ///   counts its change; sets, detail writes and resets of every application stay. No change of
 ///   the id counts if a reset observed the change of any application, or if one application was
 ///   a removal (a decrement that reached zero at its coordinator).
 ///
 /// Quantity = the sum over lives of their values floored at zero; the item shows if positive.
+/// Details are re-asserted by increments and sets, not by decrements.
 struct CartOracle {
     enum Field: Hashable, CaseIterable { case name, price, metadata }
 
@@ -55,8 +56,8 @@ struct CartOracle {
         var local: Set<Int>
         /// It began an incarnation of the item.
         var beginsIncarnation = false
-        /// For a change: the life it was made in (incarnation event ids).
-        var tags: Set<Int> = []
+        /// For a change: its units by life (incarnation event id), in order.
+        var allocation: [(incarnation: Int, units: Int64)] = []
     }
 
     struct Item: Equatable, CustomStringConvertible {
@@ -74,13 +75,16 @@ struct CartOracle {
     /// Records an event; returns its id.
     mutating func record(operationID: String, dot: Dot, sku: String?, delta: Int64? = nil, setQuantity: Int64? = nil,
                          timestampMs: UInt64, resets: [Reset] = [], details: [Field: (value: Value, timestampMs: UInt64)] = [:],
-                         local: Set<Int>, beginsIncarnation: Bool = false, tags: Set<Int> = []) -> Int {
+                         local: Set<Int>, beginsIncarnation: Bool = false,
+                         allocation: [(incarnation: Int, units: Int64)] = []) -> Int {
         let id = nextID
         nextID += 1
-        // An event that begins an incarnation is made in the life it begins.
+        // A change that begins an incarnation goes all to the life it begins.
+        let units = (delta ?? 0).magnitude
         events[id] = Event(id: id, operationID: operationID, dot: dot, sku: sku, delta: delta, setQuantity: setQuantity,
                            timestampMs: timestampMs, resets: resets, details: details, local: local,
-                           beginsIncarnation: beginsIncarnation, tags: beginsIncarnation ? [id] : tags)
+                           beginsIncarnation: beginsIncarnation,
+                           allocation: beginsIncarnation && delta != nil ? [(id, Int64(units))] : allocation)
         return id
     }
 
@@ -97,9 +101,9 @@ struct CartOracle {
         seen.contains { events[$0]?.operationID == operationID }
     }
 
-    /// The lives of `sku` at a state that has seen `seen`: each as its incarnations and value
+    /// The lives of `sku` at a state that has seen `seen`: incarnation event id → value
     /// (unfloored).
-    func lives(_ sku: String, seen: Set<Int>) -> [(incarnations: Set<Int>, value: Int64)] {
+    func lives(_ sku: String, seen: Set<Int>) -> [Int: Int64] {
         let visible = seen.compactMap { events[$0] }
         var canonicalDot: [String: Dot] = [:]
         for event in visible {
@@ -117,45 +121,47 @@ struct CartOracle {
             let anyRemoval = applications.contains { $0.delta == nil } && applications.contains { $0.delta != nil }
             if anyReset || anyRemoval { voidOperations.insert(operationID) }
         }
-        let counted = mine.filter {
-            $0.delta != nil && canonicalDot[$0.operationID] == $0.dot && !quantityReset($0) && !voidOperations.contains($0.operationID)
+        var values: [Int: Int64] = [:]
+        for incarnation in incarnations(sku, seen: seen) { values[incarnation] = 0 }
+        for event in mine where event.delta != nil && canonicalDot[event.operationID] == event.dot && !quantityReset(event)
+            && !voidOperations.contains(event.operationID) {
+            for part in event.allocation {
+                values[part.incarnation, default: 0] += event.delta! < 0 ? -part.units : part.units
+            }
         }
         let liveSets = mine.filter { $0.setQuantity != nil && !quantityReset($0) }
-        let winner = liveSets.max { ($0.timestampMs, $0.dot.replica, $0.dot.counter) < ($1.timestampMs, $1.dot.replica, $1.dot.counter) }
-
-        var parent: [Int: Int] = [:]
-        func find(_ x: Int) -> Int {
-            var root = x
-            while let up = parent[root], up != root { root = up }
-            return root
+        if let winner = liveSets.max(by: { ($0.timestampMs, $0.dot.replica, $0.dot.counter) < ($1.timestampMs, $1.dot.replica, $1.dot.counter) }) {
+            values[winner.id, default: 0] += winner.setQuantity!
         }
-        func union(_ xs: [Int]) {
-            for x in xs where parent[x] == nil { parent[x] = x }
-            guard let first = xs.first else { return }
-            for x in xs.dropFirst() where find(x) != find(first) { parent[find(x)] = find(first) }
-        }
-        for event in counted { union(Array(event.tags).sorted()) }
-        for incarnation in incarnations(sku, seen: seen) { union([incarnation]) }
-        if let winner { union([winner.id]) }
-        var values: [Int: Int64] = [:]
-        var members: [Int: Set<Int>] = [:]
-        for x in parent.keys { members[find(x), default: []].insert(x) }
-        for event in counted { values[find(event.tags.min()!), default: 0] += event.delta! }
-        if let winner { values[find(winner.id), default: 0] += winner.setQuantity! }
-        return members.map { (incarnations: $0.value, value: values[$0.key] ?? 0) }
+        return values
     }
 
-    /// The life a change made now at a state that has seen `local` is tagged with.
-    func lifeOfNextChange(_ sku: String, local: Set<Int>) -> Set<Int> {
-        var tags = incarnations(sku, seen: local)
-        for life in lives(sku, seen: local) where life.value > 0 { tags.formUnion(life.incarnations) }
-        return tags
+    /// The allocation of a change of `delta` made now at a state that has seen `local`.
+    func allocation(of delta: Int64, sku: String, local: Set<Int>) -> [(incarnation: Int, units: Int64)] {
+        let inForce = incarnations(sku, seen: local)
+        let preferred = lives(sku, seen: local).filter { $0.value > 0 }.sorted { lhs, rhs in
+            let lhsInForce = inForce.contains(lhs.key), rhsInForce = inForce.contains(rhs.key)
+            if lhsInForce != rhsInForce { return lhsInForce }
+            if lhs.value != rhs.value { return lhs.value > rhs.value }
+            return events[lhs.key]!.dot > events[rhs.key]!.dot
+        }
+        guard let first = preferred.first else { return [] }
+        guard delta < 0 else { return [(first.key, delta)] }
+        var remaining = -delta
+        var result: [(incarnation: Int, units: Int64)] = []
+        for life in preferred where remaining > 0 {
+            let units = min(remaining, life.value)
+            result.append((life.key, units))
+            remaining -= units
+        }
+        if remaining > 0 { result[result.count - 1].units += remaining }
+        return result
     }
 
     /// What a state that has seen exactly `seen` shows for `sku`.
     func item(_ sku: String, seen: Set<Int>) -> Item {
         var result = Item()
-        result.quantity = lives(sku, seen: seen).reduce(0) { $0 + max(0, $1.value) }
+        result.quantity = lives(sku, seen: seen).values.reduce(0) { $0 + max(0, $1) }
         for write in detailWinners(sku, seen: seen).values {
             switch write.value {
             case let .text(name): result.name = name
@@ -189,7 +195,7 @@ struct CartOracle {
     /// Lives of `sku` whose changes sum below zero at a state that has seen `seen` (floored: a
     /// coverage figure for the tests).
     func flooredLives(_ sku: String, seen: Set<Int>) -> Int {
-        lives(sku, seen: seen).filter { $0.value < 0 }.count
+        lives(sku, seen: seen).values.filter { $0 < 0 }.count
     }
 
     /// Number of change events by `replica` to `sku` in `local` but not in `observed`.

@@ -153,7 +153,7 @@ import Testing
         var context = CausalContext()
         context.insert(Dot(replica: r1, counter: 1))
         var item = ItemState()
-        let era = ActorCounter.Era(isMinus: false, incarnations: [Dot(replica: r1, counter: 1)], lower: 0, upper: plus)
+        let era = ActorCounter.Era(isMinus: false, incarnation: Dot(replica: r1, counter: 1), lower: 0, upper: plus)
         item.counters[r1] = ActorCounter(start: 1, resetPlus: 0, resetMinus: 0, addedAtMs: 1, timestampMs: 1,
                                          checkpoints: [.init(counter: 1, plus: plus, minus: 0)], cancellations: [], eras: [era])
         return CartState(validatedContext: context, items: [UTF8Text("A"): item], operations: OperationLog())
@@ -183,7 +183,7 @@ import Testing
         var item = ItemState()
         for replica in [r1, r2] {
             var counter = ActorCounter(start: 1, addedAtMs: 1, timestampMs: 1)
-            _ = try counter.change(by: 1, counter: 1, incarnations: [Dot(replica: replica, counter: 1)], addedAtMs: 1,
+            _ = try counter.change(by: 1, counter: 1, allocation: [(Dot(replica: replica, counter: 1), 1)], addedAtMs: 1,
                                    timestampMs: 1, checkpointsMax: 8)
             item.counters[replica] = counter
         }

@@ -321,7 +321,9 @@ import Testing
 
     @Test func compactionKeepsEveryVisibleUnitAndBoundsCounters() throws {
         var cart = CartState()
-        for step in 0..<50 {
+        try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: phone, nowMs: 0)
+        try cart.apply(.add(sku: "mug", quantity: 1, details: CartItemDetails()), at: laptop, nowMs: 0)
+        for step in 1..<50 {
             try cart.apply(.changeQuantity(sku: "mug", delta: 1), at: phone, nowMs: UInt64(step))
             try cart.apply(.changeQuantity(sku: "mug", delta: 1), at: laptop, nowMs: UInt64(step))
         }

@@ -157,7 +157,8 @@ import Testing
         var tight = VersioningLimits()
         tight.checkpointsPerCounterMax = 1
         var busy = CartState()
-        for step in 0..<3 { try busy.apply(.changeQuantity(sku: "A", delta: 1), at: Generators.replica(0), nowMs: UInt64(step)) }
+        try busy.apply(.add(sku: "A", quantity: 1, details: CartItemDetails()), at: Generators.replica(0), nowMs: 0)
+        for step in 1..<3 { try busy.apply(.changeQuantity(sku: "A", delta: 1), at: Generators.replica(0), nowMs: UInt64(step)) }
         #expect(throws: RecordCodecError.self, "more checkpoints than these limits allow") {
             try RecordCodec.encode(.cart(busy), limits: tight)
         }

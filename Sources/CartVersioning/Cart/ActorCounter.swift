@@ -14,10 +14,10 @@
 ///   token older than every remembered position is refused (`CartOperationError.staleContext`).
 /// - `cancellations` count out intervals of units: those of a duplicate application of one
 ///   operation id (a client retry that reached two coordinators, see `OperationLog`).
-/// - `eras` tag every unit with the *life* of the item it was added to or taken from: the
-///   incarnations its coordinator saw in force (see `ItemState.lives`). A decrement only takes
-///   units of its own life, and a life never counts below zero, so a decrement concurrent with
-///   a removal, set or re-add cannot eat the units of the item's next life.
+/// - `eras` tag every unit with the *life* of the item it was added to or taken from (the
+///   incarnation that began that life; see `ItemState.lives`). A decrement only takes units of
+///   the lives it was allocated to, and a life never counts below zero, so a decrement
+///   concurrent with a removal, set or re-add cannot eat the units of the item's next life.
 /// - `start` is the event that began the series. A series whose item was garbage-collected (see
 ///   `CartState.compact`) and then changed again starts anew, and the newer series wins a merge.
 ///
@@ -52,11 +52,11 @@ struct ActorCounter: Hashable, Sendable {
         }
     }
 
-    /// Units `lower..<upper` of the `plus` (or `minus`) total, added (taken) while the series'
-    /// replica saw the item's life `incarnations` (non-empty, strictly ascending).
+    /// Units `lower..<upper` of the `plus` (or `minus`) total, added to (taken from) the life of
+    /// the item that `incarnation` began.
     struct Era: Hashable, Sendable, Comparable {
         var isMinus: Bool
-        var incarnations: [Dot]
+        var incarnation: Dot
         var lower: UInt64
         var upper: UInt64
 
@@ -64,7 +64,7 @@ struct ActorCounter: Hashable, Sendable {
 
         static func < (lhs: Era, rhs: Era) -> Bool {
             if lhs.interval != rhs.interval { return lhs.interval < rhs.interval }
-            return lhs.incarnations.lexicographicallyPrecedes(rhs.incarnations)
+            return lhs.incarnation < rhs.incarnation
         }
     }
 
@@ -126,11 +126,12 @@ struct ActorCounter: Hashable, Sendable {
     }
 
     /// Records the change `delta` made by the event `counter` (later than every event of the
-    /// series) in the life `incarnations` (non-empty), keeping the last `checkpointsMax`
-    /// positions. Returns the interval it occupies. Throws `invalidQuantity` if a running total
-    /// would pass `unitsMax`.
-    mutating func change(by delta: Int64, counter: UInt64, incarnations: [Dot], addedAtMs: UInt64, timestampMs: UInt64,
-                         checkpointsMax: Int) throws(CartOperationError) -> Cancellation {
+    /// series), its units allocated to lives by `allocation` (incarnation and units, in order,
+    /// summing to the change's magnitude), keeping the last `checkpointsMax` positions. Returns
+    /// the interval it occupies. Throws `invalidQuantity` if a running total would pass
+    /// `unitsMax`.
+    mutating func change(by delta: Int64, counter: UInt64, allocation: [(incarnation: Dot, units: UInt64)], addedAtMs: UInt64,
+                         timestampMs: UInt64, checkpointsMax: Int) throws(CartOperationError) -> Cancellation {
         var next = latest
         let isMinus = delta < 0
         guard (isMinus ? next.minus : next.plus) <= ActorCounter.unitsMax - delta.magnitude else {
@@ -139,10 +140,14 @@ struct ActorCounter: Hashable, Sendable {
         let lower = isMinus ? next.minus : next.plus
         let interval = Cancellation(isMinus: isMinus, lower: lower, upper: lower + delta.magnitude)
         if isMinus { next.minus = interval.upper } else { next.plus = interval.upper }
-        precondition(!incarnations.isEmpty, "a change is always made in some life of the item")
-        if interval.upper > interval.lower {
-            eras = ActorCounter.union(eras + [Era(isMinus: isMinus, incarnations: incarnations, lower: interval.lower, upper: interval.upper)])
+        precondition(allocation.reduce(0) { $0 + $1.units } == delta.magnitude, "a change's units are allocated to lives")
+        var at = interval.lower
+        var added: [Era] = []
+        for part in allocation where part.units > 0 {
+            added.append(Era(isMinus: isMinus, incarnation: part.incarnation, lower: at, upper: at + part.units))
+            at += part.units
         }
+        eras = ActorCounter.union(eras + added)
         if checkpoints.count == 1, checkpoints[0].counter == counter {
             checkpoints[0] = next  // the first change of a series begun by this event
         } else {
@@ -202,23 +207,49 @@ struct ActorCounter: Hashable, Sendable {
         eras = eras.compactMap { era in
             let reset = era.isMinus ? resetMinus : resetPlus
             guard era.upper > reset else { return nil }
-            return Era(isMinus: era.isMinus, incarnations: era.incarnations, lower: max(era.lower, reset), upper: era.upper)
+            return Era(isMinus: era.isMinus, incarnation: era.incarnation, lower: max(era.lower, reset), upper: era.upper)
         }
     }
 
     /// The join of two series of the same replica.
     func merged(with other: ActorCounter, checkpointsMax: Int) -> ActorCounter {
         if start != other.start { return start > other.start ? self : other }
-        var result = latest.counter >= other.latest.counter ? self : other
+        let later = latest.counter >= other.latest.counter ? self : other
+        var result = later
         result.resetPlus = max(resetPlus, other.resetPlus)
         result.resetMinus = max(resetMinus, other.resetMinus)
+        // The later series' positions win; the other's earlier ones fill in behind them. (For
+        // two states of one replica they agree; a damaged record that disagrees cannot make the
+        // result unencodable.)
         var positions: [UInt64: Checkpoint] = [:]
-        for c in checkpoints + other.checkpoints { positions[c.counter] = c }
-        result.checkpoints = Array(positions.values.sorted { $0.counter < $1.counter }.suffix(max(1, checkpointsMax)))
+        for c in (later == self ? other : self).checkpoints + later.checkpoints { positions[c.counter] = c }
+        var ascending = positions.values.sorted { $0.counter < $1.counter }
+        var kept: [Checkpoint] = []
+        for c in ascending.reversed() where kept.isEmpty || (c.plus <= kept[kept.count - 1].plus && c.minus <= kept[kept.count - 1].minus) {
+            kept.append(c)
+        }
+        ascending = kept.reversed()
+        result.checkpoints = Array(ascending.suffix(max(1, checkpointsMax)))
+        result.resetPlus = min(result.resetPlus, result.latest.plus)
+        result.resetMinus = min(result.resetMinus, result.latest.minus)
         result.cancellations = ActorCounter.union(cancellations + other.cancellations)
         result.eras = ActorCounter.union(eras + other.eras)
+        result.clipToTotals()
         result.dropSpent()
         return result
+    }
+
+    /// Drops what lies beyond the totals (only a damaged record can put anything there).
+    private mutating func clipToTotals() {
+        let plus = latest.plus, minus = latest.minus
+        cancellations = cancellations.compactMap { c in
+            let upper = min(c.upper, c.isMinus ? minus : plus)
+            return c.lower < upper ? Cancellation(isMinus: c.isMinus, lower: c.lower, upper: upper) : nil
+        }
+        eras = eras.compactMap { era in
+            let upper = min(era.upper, era.isMinus ? minus : plus)
+            return era.lower < upper ? Era(isMinus: era.isMinus, incarnation: era.incarnation, lower: era.lower, upper: upper) : nil
+        }
     }
 
     /// The union of intervals, per sign: sorted, overlapping and adjacent ones coalesced.
@@ -243,13 +274,13 @@ struct ActorCounter: Hashable, Sendable {
         var result: [Era] = []
         for var era in eras.sorted() {
             if let last = result.last, last.isMinus == era.isMinus {
-                if last.incarnations == era.incarnations, era.lower <= last.upper {
+                if last.incarnation == era.incarnation, era.lower <= last.upper {
                     result[result.count - 1].upper = max(last.upper, era.upper)
                     continue
                 }
                 era.lower = max(era.lower, last.upper)
                 guard era.lower < era.upper else { continue }
-                if last.incarnations == era.incarnations, era.lower == last.upper {
+                if last.incarnation == era.incarnation, era.lower == last.upper {
                     result[result.count - 1].upper = era.upper
                     continue
                 }

@@ -12,7 +12,7 @@
 public enum CartOperation: Hashable, Sendable {
     /// Adds `quantity` (>= 1) units: concurrent adds sum. Sets the given detail fields.
     case add(sku: String, quantity: Int64, details: CartItemDetails)
-    /// Changes the quantity by `delta` (non-zero); reaching 0 or less removes the item.
+    /// Changes the quantity of a shown item by `delta` (non-zero); reaching 0 or less removes it.
     case changeQuantity(sku: String, delta: Int64)
     /// Sets the quantity to `quantity`, as a change relative to what the client observed; 0 removes.
     case setQuantity(sku: String, quantity: Int64)

@@ -58,10 +58,12 @@ extension CartState {
             application.change = try next.change(UTF8Text(sku), by: quantity, details: details, dot: dot, nowMs: nowMs,
                                                  resetHiddenBy: before, limits: limits)
         case let .changeQuantity(sku, delta):
+            // Relative to what the coordinator shows: an item it holds as removed must be added
+            // again, with its details (a change names none).
             let key = UTF8Text(sku)
             let current = next.items[key]?.quantity ?? 0
+            guard current > 0 else { throw .itemNotFound(sku: sku) }
             if delta < 0 {
-                guard current > 0 else { throw .itemNotFound(sku: sku) }
                 removes = true
                 if current.addingSaturating(delta) <= 0 {
                     try next.removeItem(key, observedBy: before)
@@ -105,8 +107,8 @@ extension CartState {
     /// incarnations as `resetHiddenBy` (the coordinator's whole state) saw them are removed and
     /// this change begins a new life, so that an add gives exactly what it adds and an item comes
     /// back with the details its add gives, never with leftovers of an earlier life (which would
-    /// depend on whether a compaction had collected them). The change is tagged with the life it
-    /// is made in (`ItemState.lifeOfNextChange`). Returns its place in the replica's series.
+    /// depend on whether a compaction had collected them). The change's units are allocated to
+    /// lives (`ItemState.allocation`). Returns its place in the replica's series.
     private mutating func change(_ sku: UTF8Text, by delta: Int64, details: CartItemDetails, dot: Dot, nowMs: UInt64,
                                  resetHiddenBy: CausalContext,
                                  limits: VersioningLimits) throws(CartOperationError) -> (start: UInt64, interval: ActorCounter.Cancellation) {
@@ -119,13 +121,12 @@ extension CartState {
         }
         let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs
         var counter = item.counters[dot.replica] ?? ActorCounter(start: dot.counter, addedAtMs: addedAtMs, timestampMs: nowMs)
-        // A shown item always has a life with incarnations, except in a damaged record (units no
-        // era tags): the change then makes a life of its own.
-        let life = item.lifeOfNextChange
-        let interval = try counter.change(by: delta, counter: dot.counter, incarnations: life.isEmpty ? [dot] : life,
+        let interval = try counter.change(by: delta, counter: dot.counter, allocation: item.allocation(of: delta, dot: dot),
                                           addedAtMs: addedAtMs, timestampMs: nowMs, checkpointsMax: limits.checkpointsPerCounterMax)
         item.counters[dot.replica] = counter
-        item.writeDetails(details, dot: dot, nowMs: nowMs)
+        // An increment re-asserts the details (an item it keeps alive keeps them); a decrement
+        // keeps nothing alive and writes none.
+        if delta > 0 { item.writeDetails(details, dot: dot, nowMs: nowMs) }
         items[sku] = item
         return (counter.start, interval)
     }

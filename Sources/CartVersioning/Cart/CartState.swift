@@ -161,12 +161,17 @@ public struct CartState: Hashable, Sendable {
     /// met and undone) and the window has passed: a retry within the window is always answered
     /// as a duplicate, and so is one after it until some replica compacts.
     ///
-    /// `stable` must be a context every replica of this cart has merged (the cluster's
-    /// anti-entropy establishes it). This state is compacted only if `stable` covers everything
-    /// it has seen, so that every removal it knows of is known everywhere: a replica that later
-    /// changes a collected series either still holds its watermarks or starts a new series.
-    /// `nowMs` is this replica's wall clock (passed in, never read): replicas whose clocks run
-    /// ahead forget ids early, so clocks must agree to well within the window.
+    /// The contract (the cluster's anti-entropy establishes it; `compactAfterRound` is the safe
+    /// way to call this): every replica of this cart has merged `stable`, and this state has
+    /// merged, from every replica, a state of it whose context covers `stable`. Then every
+    /// change made anywhere that `stable` does not cover is either in this state or was made
+    /// after its replica had merged `stable`, so it carries every watermark this compaction
+    /// relies on, and an old state arriving late names only events this state has seen. This
+    /// state is compacted only if `stable` covers everything it has seen. (Compacting at a
+    /// context that some replica has merged while its own concurrent changes have not reached
+    /// this state can drop a decrement those changes count against, or a watermark an old copy of
+    /// them lacks.) `nowMs` is this replica's wall clock (passed in, never read): replicas whose
+    /// clocks run ahead forget ids early, so clocks must agree to well within the window.
     @discardableResult
     public mutating func compact(stable: CausalContext, nowMs: UInt64, limits: VersioningLimits = .default) -> Int {
         guard stable.covers(context) else { return 0 }
@@ -207,6 +212,23 @@ public struct CartState: Hashable, Sendable {
             }
         }
         return collected
+    }
+
+    /// A full anti-entropy round, then compaction: merges `replicaStates` (the current state of
+    /// every replica of this cart, as each sent it in this round) into this state and compacts at
+    /// the meet of their contexts, which meets `compact(stable:nowMs:limits:)`'s contract by
+    /// construction. Returns the number of items collected (0 if the meet does not cover this
+    /// state, which already holds more than the round's states).
+    @discardableResult
+    public mutating func compactAfterRound(with replicaStates: [CartState], nowMs: UInt64,
+                                           limits: VersioningLimits = .default) -> Int {
+        guard let first = replicaStates.first else { return 0 }
+        var stable = first.context
+        for state in replicaStates {
+            merge(state, limits: limits)
+            stable = stable.intersection(state.context)
+        }
+        return compact(stable: stable, nowMs: nowMs, limits: limits)
     }
 
     /// Forgets the context entries of `retired` replicas that nothing in the cart uses.

@@ -1,86 +1,105 @@
 /// The item's quantity, life by life.
 ///
-/// A *life* of an item is a group of its incarnations (the operations that began it: an add to
-/// an item not shown, a set) linked by units that count: every unit is tagged with the life its
-/// coordinator saw when it was added or taken (`ActorCounter.Era`), and a unit tagged with
-/// several incarnations links them into one life. A life's value is its counted units added
-/// minus taken, plus the winning set's quantity if that set began it; the quantity is the sum of
-/// the lives' values, each floored at zero. So a decrement takes only units of the life it was
-/// made in: one concurrent with a removal, set or re-add cannot eat the units of the item's next
-/// life, and a life never counts below zero. Concurrent increments and decrements in one life
-/// all count.
+/// A *life* of an item is what one incarnation began (an add to an item not shown, a set). Every
+/// unit added or taken is allocated to one life (`ActorCounter.Era`); a life's value is its
+/// counted units added minus taken, plus the winning set's quantity if that set began it. The
+/// quantity is the sum of the lives' values, each floored at zero. So a decrement takes only
+/// units of the lives it was allocated to: one concurrent with a removal, set or re-add cannot
+/// eat the units of the item's next life, and a life never counts below zero. Concurrent
+/// increments and decrements in one life all count.
+///
+/// A change made now is allocated to the lives its coordinator sees with a positive value, in
+/// `preferredLives` order: an increment to the first, a decrement across them until its units
+/// are placed (so that it takes exactly what it says whenever the coordinator shows that many).
 extension ItemState {
-    /// The lives: each as its incarnations and value (unfloored).
-    var lives: [(incarnations: Set<Dot>, value: Int64)] {
-        var parent: [Dot: Dot] = [:]
-        func find(_ dot: Dot) -> Dot {
-            var root = dot
-            while let up = parent[root], up != root { root = up }
-            var node = dot
-            while let up = parent[node], up != root {
-                parent[node] = root
-                node = up
-            }
-            return root
-        }
-        func union(_ dots: [Dot]) {
-            for dot in dots where parent[dot] == nil { parent[dot] = dot }
-            guard let first = dots.first else { return }
-            let root = find(first)
-            for dot in dots.dropFirst() {
-                let other = find(dot)
-                if other != root { parent[other] = root }
-            }
-        }
-        var tallies: [(tag: Dot, units: Int64)] = []
+    /// The lives, by the incarnation that began them, with their values (unfloored). Units no era
+    /// tags (only a damaged or forged record leaves any) form a life of their own, keyed nil.
+    var lives: [Dot?: Int64] {
+        var values: [Dot?: Int64] = [:]
+        for dot in incarnations.entries.keys { values[dot] = 0 }
         var untagged: Int64 = 0
         for counter in counters.values {
             var taggedPlus: UInt64 = 0, taggedMinus: UInt64 = 0
             for era in counter.eras {
                 let units = counter.counted(era.interval)
                 guard units > 0 else { continue }
-                union(era.incarnations)
                 let signed = Int64(clamping: units)
-                tallies.append((era.incarnations[0], era.isMinus ? -signed : signed))
+                values[era.incarnation] = (values[era.incarnation] ?? 0).addingSaturating(era.isMinus ? -signed : signed)
                 if era.isMinus { taggedMinus &+= units } else { taggedPlus &+= units }
             }
-            // Units no era tags (only a damaged or forged record leaves any) form a life of their own.
             let plus = counter.livePlus > taggedPlus ? counter.livePlus - taggedPlus : 0
             let minus = counter.liveMinus > taggedMinus ? counter.liveMinus - taggedMinus : 0
             untagged = untagged.addingSaturating(Int64(clamping: plus)).subtractingSaturating(Int64(clamping: minus))
         }
-        for dot in incarnations.entries.keys { union([dot]) }
+        if untagged != 0 { values[nil] = untagged }
         if let winner = sets.lastWriterWins {
-            union([winner.dot])
-            tallies.append((winner.dot, winner.payload.quantity))
+            values[winner.dot] = (values[winner.dot] ?? 0).addingSaturating(winner.payload.quantity)
         }
-        var values: [Dot: Int64] = [:]
-        var members: [Dot: Set<Dot>] = [:]
-        for dot in parent.keys {
-            let root = find(dot)
-            members[root, default: []].insert(dot)
-            if values[root] == nil { values[root] = 0 }
-        }
-        for tally in tallies {
-            let root = find(tally.tag)
-            values[root] = (values[root] ?? 0).addingSaturating(tally.units)
-        }
-        var result = members.map { (incarnations: $0.value, value: values[$0.key] ?? 0) }
-        if untagged != 0 { result.append((incarnations: [], value: untagged)) }
-        return result
+        return values
     }
 
     /// The quantity shown: the sum of the lives' values, each floored at zero (saturating).
     var quantity: Int64 {
-        lives.reduce(0) { $0.addingSaturating(max(0, $1.value)) }
+        lives.values.reduce(0) { $0.addingSaturating(max(0, $1)) }
     }
 
-    /// The life a change made now belongs to: the incarnations in force and those of every
-    /// life with a positive value (units that survived a removal they were concurrent with),
-    /// ascending.
-    var lifeOfNextChange: [Dot] {
-        var tags = Set(incarnations.entries.keys)
-        for life in lives where life.value > 0 { tags.formUnion(life.incarnations) }
-        return tags.sorted()
+    /// The lives with a positive value that a change made now goes to, in order: those whose
+    /// incarnation is in force first (the present life), then by value, greatest first, then by
+    /// incarnation, greatest first. A life of untagged units comes last and is tagged by the
+    /// change's own dot.
+    func preferredLives(fallback: Dot) -> [(incarnation: Dot, value: Int64)] {
+        let positive = lives.filter { $0.value > 0 }
+        let tagged = positive.compactMap { entry in entry.key.map { (incarnation: $0, value: entry.value) } }.sorted { lhs, rhs in
+            let lhsInForce = incarnations.entries[lhs.incarnation] != nil
+            let rhsInForce = incarnations.entries[rhs.incarnation] != nil
+            if lhsInForce != rhsInForce { return lhsInForce }
+            if lhs.value != rhs.value { return lhs.value > rhs.value }
+            return lhs.incarnation > rhs.incarnation
+        }
+        if let untagged = positive[nil] { return tagged + [(incarnation: fallback, value: untagged)] }
+        return tagged
+    }
+
+    /// The lives a change of `delta` made now (under `dot`) goes to: an increment all to the
+    /// first preferred life; a decrement across the preferred lives, each up to its value, the
+    /// rest (if the coordinator shows fewer units than it takes) to the last one.
+    func allocation(of delta: Int64, dot: Dot) -> [(incarnation: Dot, units: UInt64)] {
+        let preferred = preferredLives(fallback: dot)
+        guard let first = preferred.first else { return [(dot, delta.magnitude)] }
+        guard delta < 0 else { return [(first.incarnation, delta.magnitude)] }
+        var remaining = delta.magnitude
+        var result: [(incarnation: Dot, units: UInt64)] = []
+        for life in preferred where remaining > 0 {
+            let units = min(remaining, life.value.magnitude)
+            result.append((life.incarnation, units))
+            remaining -= units
+        }
+        if remaining > 0 { result[result.count - 1].units += remaining }
+        return result
+    }
+
+    /// When this incarnation of the item was first added: the earliest `addedAtMs` asserted by
+    /// a write whose units still count in a life with a positive value (the winning set,
+    /// counters).
+    var addedAtMs: UInt64? {
+        let positive = Set(lives.filter { $0.value > 0 }.compactMap(\.key))
+        let fromCounters = counters.values.filter { counter in
+            counter.eras.contains { !$0.isMinus && positive.contains($0.incarnation) && counter.counted($0.interval) > 0 }
+        }.map(\.addedAtMs)
+        return (fromCounters + [sets.lastWriterWinsEntry?.addedAtMs].compactMap { $0 }).min()
+    }
+
+    /// The latest write that still matters: changes counted in a life with a positive value,
+    /// live sets, details in force.
+    var updatedAtMs: UInt64 {
+        let positive = Set(lives.filter { $0.value > 0 }.compactMap(\.key))
+        let stamps = counters.values.filter { counter in
+            counter.eras.contains { positive.contains($0.incarnation) && counter.counted($0.interval) > 0 }
+        }.map(\.timestampMs)
+            + sets.entries.values.map(\.timestampMs)
+            + name.entries.values.map(\.timestampMs)
+            + price.entries.values.map(\.timestampMs)
+            + metadata.entries.values.map(\.timestampMs)
+        return stamps.max() ?? 0
     }
 }

@@ -9,10 +9,10 @@
 ///   (a retry) that counts and the one that was cancelled, so that a removal of either removes
 ///   the operation's units (see `CartState.settle`).
 ///
-/// Quantity: the item's units form *lives* (see `lives`): incarnations linked by the units
-/// added and taken in them. Each life counts its units (and the winning set's value, if the
-/// set began it), never below zero; the quantity is the sum over lives, and the item is shown if
-/// it is positive. A removal raises the counters' watermarks to what it observed and drops the
+/// Quantity: the item's units are allocated to *lives* (see `lives`), each begun by an
+/// incarnation. Each life counts its units (and the winning set's value, if the set began it),
+/// never below zero; the quantity is the sum over lives, and the item is shown if it is
+/// positive. A removal raises the counters' watermarks to what it observed and drops the
 /// sets, details and incarnations it observed; the item stays (hidden) until
 /// `CartState.compact` collects it, so that a replica that has not seen the removal cannot bring
 /// the removed units back.
@@ -41,23 +41,6 @@ struct ItemState: Hashable, Sendable {
     }
 
     var isVisible: Bool { quantity > 0 }
-
-    /// When this incarnation of the item was first added: the earliest `addedAtMs` asserted by
-    /// a write whose units still count (the winning set, counters with counted additions).
-    var addedAtMs: UInt64? {
-        let fromCounters = counters.values.filter { $0.livePlus > 0 }.map(\.addedAtMs)
-        return (fromCounters + [sets.lastWriterWinsEntry?.addedAtMs].compactMap { $0 }).min()
-    }
-
-    /// The latest write that still matters: counted changes, live sets, details in force.
-    var updatedAtMs: UInt64 {
-        let stamps = counters.values.filter { $0.livePlus > 0 || $0.liveMinus > 0 }.map(\.timestampMs)
-            + sets.entries.values.map(\.timestampMs)
-            + name.entries.values.map(\.timestampMs)
-            + price.entries.values.map(\.timestampMs)
-            + metadata.entries.values.map(\.timestampMs)
-        return stamps.max() ?? 0
-    }
 
     /// The user-visible item, or nil if its quantity is not positive.
     func view(sku: UTF8Text) -> CartItem? {
@@ -178,7 +161,7 @@ struct ItemState: Hashable, Sendable {
         for (replica, counter) in counters {
             dots.append(Dot(replica: replica, counter: counter.start))
             dots += counter.checkpoints.map { Dot(replica: replica, counter: $0.counter) }
-            dots += counter.eras.flatMap(\.incarnations)
+            dots += counter.eras.map(\.incarnation)
         }
         for link in twins {
             dots.append(Dot(replica: link.replica, counter: link.start))

@@ -61,6 +61,18 @@ public struct CausalContext: Hashable, Sendable {
         compact()
     }
 
+    /// The events both have seen (the meet): per replica the lesser vector entry, and the
+    /// cloud dots the other has seen too.
+    public func intersection(_ other: CausalContext) -> CausalContext {
+        var vector = VersionVector()
+        for entry in versionVector.entries {
+            let counter = min(entry.counter, other.versionVector[entry.replica])
+            if counter > 0 { vector.raise(entry.replica, to: counter) }
+        }
+        let cloud = dotCloud.filter { other.contains($0) }.union(other.dotCloud.filter { contains($0) })
+        return CausalContext(versionVector: vector, dotCloud: cloud)
+    }
+
     /// True if every event `other` has seen, `self` has seen too.
     public func covers(_ other: CausalContext) -> Bool {
         // A compacted cloud never holds `vector[r] + 1`, so a longer run must be in the vector.

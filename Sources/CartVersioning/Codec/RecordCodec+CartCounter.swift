@@ -5,7 +5,7 @@
 ///            addedAtMs:uvarint timestampMs:uvarint
 ///            checkpointCount:uvarint (counter:uvarint plus:uvarint minus:uvarint){checkpointCount}
 ///            cancelCount:uvarint (sign:u8 lower:uvarint upper:uvarint){cancelCount}
-///            eraCount:uvarint (sign:u8 incCount:uvarint dot{incCount} lower:uvarint upper:uvarint){eraCount}
+///            eraCount:uvarint (sign:u8 incarnation:dot lower:uvarint upper:uvarint){eraCount}
 /// ```
 /// Eras are disjoint, ascending per sign, inside the totals at or above the resets, adjacent
 /// ones of different lives; in every state `apply` and `merge` produce they cover every unit
@@ -30,7 +30,7 @@ extension RecordCodec {
                     && $0.lower >= ($0.isMinus ? c.resetMinus : c.resetPlus)
             }, "cancellations coalesced, inside the totals, at or above the resets")
             try require(c.eras == ActorCounter.union(c.eras) && c.eras.allSatisfy {
-                !$0.incarnations.isEmpty && $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
+                $0.lower < $0.upper && $0.upper <= ($0.isMinus ? c.latest.minus : c.latest.plus)
                     && $0.lower >= ($0.isMinus ? c.resetMinus : c.resetPlus)
             }, "eras coalesced and disjoint, inside the totals, at or above the resets")
             writer.uvarint(index)
@@ -54,8 +54,7 @@ extension RecordCodec {
             writer.count(c.eras.count)
             for era in c.eras {
                 writer.u8(era.isMinus ? 1 : 0)
-                writer.count(era.incarnations.count)
-                for dot in era.incarnations { try encodeDot(dot, table: table, into: &writer, limits: limits) }
+                try encodeDot(era.incarnation, table: table, into: &writer, limits: limits)
                 writer.uvarint(era.lower)
                 writer.uvarint(era.upper)
             }
@@ -141,24 +140,26 @@ extension RecordCodec {
     private static func decodeEras(_ reader: inout ByteReader, table: [ReplicaID], context: CausalContext,
                                    latest: ActorCounter.Checkpoint, resetPlus: UInt64, resetMinus: UInt64,
                                    limits: VersioningLimits) throws(RecordCodecError) -> [ActorCounter.Era] {
-        // An era takes at least 6 bytes: a sign, a count, a dot (2) and two bounds.
-        let count = try reader.count("era count", max: Int.max, minimumElementBytes: 6)
+        // An era takes at least 5 bytes: a sign, a dot (2) and two bounds.
+        let count = try reader.count("era count", max: Int.max, minimumElementBytes: 5)
         var eras: [ActorCounter.Era] = []
         for _ in 0..<count {
             let at = reader.offset
             let sign = try reader.u8("era sign")
             guard sign <= 1 else { throw RecordCodecError(.invalidValue, offset: at, expected: "era sign 0 (added) or 1 (taken)") }
-            let incarnations = try decodeDots(&reader, "era incarnation", table: table, context: context, limits: limits)
+            let dotOffset = reader.offset
+            let incarnation = try decodeDot(&reader, table: table, limits: limits)
+            guard context.contains(incarnation) else {
+                throw RecordCodecError(.invalidValue, offset: dotOffset, expected: "era incarnation \(incarnation) inside the causal context")
+            }
             let lower = try reader.uvarint("era lower", in: 0...ActorCounter.unitsMax)
             let upper = try reader.uvarint("era upper", in: 0...ActorCounter.unitsMax)
-            let era = ActorCounter.Era(isMinus: sign == 1, incarnations: incarnations, lower: lower, upper: upper)
-            guard !incarnations.isEmpty, lower < upper, upper <= (era.isMinus ? latest.minus : latest.plus),
-                  lower >= (era.isMinus ? resetMinus : resetPlus) else {
-                throw RecordCodecError(.invalidValue, offset: at,
-                                       expected: "an era of at least one incarnation, inside the series' total, at or above its reset")
+            let era = ActorCounter.Era(isMinus: sign == 1, incarnation: incarnation, lower: lower, upper: upper)
+            guard lower < upper, upper <= (era.isMinus ? latest.minus : latest.plus), lower >= (era.isMinus ? resetMinus : resetPlus) else {
+                throw RecordCodecError(.invalidValue, offset: at, expected: "an era inside the series' total, at or above its reset")
             }
             if let last = eras.last, !(last < era)
-                || (last.isMinus == era.isMinus && (last.upper > lower || (last.upper == lower && last.incarnations == incarnations))) {
+                || (last.isMinus == era.isMinus && (last.upper > lower || (last.upper == lower && last.incarnation == incarnation))) {
                 throw RecordCodecError(.nonCanonical, offset: at, expected: "eras ascending and disjoint, adjacent ones of different lives")
             }
             eras.append(era)
