@@ -12,10 +12,13 @@
 ///   removed unit never comes back, under any merge order. Nothing is folded or pruned by time.
 /// - **"Set quantity to N" means N.** Concurrent sets to the same N give N; to different values
 ///   the greatest `(timestampMs, replica, counter)` wins; increments concurrent with a set count
-///   on top of it. A removal, set or re-add wins over a decrement it did not see (the decrement
-///   applied to a life of the item that has ended; see `ItemState.incarnations`).
-/// - **Details survive with the item:** every quantity change re-asserts name, price and
-///   metadata under its own dot.
+///   on top of it. A removal, set or re-add wins over a decrement it did not see: units are
+///   counted per life of the item (`ItemState.lives`), the decrement takes only units of the
+///   lives its coordinator saw, and a life never counts below zero.
+/// - **Details survive with the item:** every add, increment, set and detail update re-asserts
+///   name, price and metadata under its own dot (a decrement does not: it must not bring back
+///   the details of a life that has ended). Changes and sets on an item the coordinator does
+///   not show are refused (`itemNotFound`).
 /// - **Retries apply once** (`OperationLog`): an id is remembered until every replica holds all
 ///   its applications and `operationWindowMs` has passed.
 /// - **One encoding per state:** SKUs, names and metadata are brought to NFC when an operation
@@ -23,8 +26,8 @@
 ///
 /// Size: per item, one counter per replica that changed it (with at most
 /// `checkpointsPerCounterMax` remembered positions) and one entry per field and incarnation per
-/// concurrent writer; removed items stay, hidden, until `compact(stable:nowMs:)` collects them at
-/// a point every replica has reached. Bound: (visible items + items removed since the last
+/// concurrent writer; removed items stay, hidden, until `compactAfterRound(with:nowMs:)`
+/// collects them at a point every replica has reached. Bound: (visible items + items removed since the last
 /// compaction) × replicas, plus the operation log.
 ///
 /// Thread safety: a `Sendable` value type; each copy is independent.

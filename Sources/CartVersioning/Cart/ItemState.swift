@@ -2,7 +2,8 @@
 ///
 /// - `counters`: one `ActorCounter` per replica that changed the item's quantity.
 /// - `sets`: "set the quantity" writes (`SetEntry`), LWW among concurrent ones.
-/// - `name`, `price`, `metadata`: LWW registers, re-asserted by every quantity change.
+/// - `name`, `price`, `metadata`: LWW registers, re-asserted by every add, increment, set and
+///   detail update (not by a decrement).
 /// - `incarnations`: the dots of the operations that began a life of the item (an add to an
 ///   item not shown, or a set), removed by the removals, sets and re-adds that observe them.
 /// - `twins`: links between the quantity change of an operation applied at two coordinators
