@@ -1,3 +1,4 @@
+import Foundation
 import CartTestSupport
 import Testing
 @testable import CartVersioning
@@ -129,6 +130,12 @@ import Testing
         var honest: [CartState] = []
         for _ in 0..<4 { honest += Generators.cartPool(&rng, replicas: 3, steps: 40, skus: ["A", "B"]).suffix(4) }
         let seeds = try honest.map { try RecordCodec.encode(.cart($0)) }
+        // A seed corpus for the libFuzzer target (README, "Fuzzing the decoder").
+        if let directory = ProcessInfo.processInfo.environment["CARTSTORE_FUZZ_SEEDS"] {
+            for (index, bytes) in seeds.enumerated() {
+                try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/honest-\(seed)-\(index)"))
+            }
+        }
         var decoded = 0
         func roundTrips(_ cart: CartState) -> Bool {
             guard let bytes = try? RecordCodec.encode(.cart(cart)), case let .cart(back)? = try? RecordCodec.decode(bytes) else { return false }
