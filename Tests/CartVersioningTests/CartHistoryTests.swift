@@ -248,7 +248,8 @@ import Testing
             switch operation {
             case let .add(sku, quantity, details):
                 let reset = current.visible ? [] : [CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)]
-                expectation = .applied(reset, delta: quantity, set: nil, details: given(details), begins: !current.visible)
+                expectation = .applied(reset, delta: quantity, set: nil, details: given(details),
+                                       begins: !current.visible || oracle.lifeAnIncrementJoins(sku: sku, local: local) == nil)
             case let .changeQuantity(sku, delta):
                 if !current.visible {
                     expectation = .refused  // relative to what the coordinator shows: add it instead
@@ -257,7 +258,8 @@ import Testing
                                            begins: false)
                 } else {
                     let reset = current.visible ? [] : [CartOracle.Reset(sku: sku, observed: local, quantityOnly: false)]
-                    expectation = .applied(reset, delta: delta, set: nil, details: [:], begins: !current.visible)
+                    expectation = .applied(reset, delta: delta, set: nil, details: [:],
+                                           begins: delta > 0 && oracle.lifeAnIncrementJoins(sku: sku, local: local) == nil)
                 }
             case let .setQuantity(sku, quantity):
                 if quantity == 0 {

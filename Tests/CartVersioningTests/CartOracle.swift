@@ -14,10 +14,11 @@
 /// - A **detail write** (name, price, metadata) is live unless a full reset observed it or a
 ///   later write of the same field on the same SKU was made by a coordinator that had seen it.
 /// - **Lives:** an add to an item not shown and a set begin an incarnation (a life); a reset
-///   that observed it ends it. Every change's units are allocated to lives its coordinator saw
-///   with a positive value, preferring lives in force, then greater values, then greater dots:
-///   an increment all to the first, a decrement across them in order. A life's value is its
-///   counted units (plus the winning set's quantity if that set began it), floored at zero.
+///   that observed it ends it. An increment joins the life in force with the greatest value not
+///   below zero, or begins a life of its own if there is none. A decrement's units are
+///   allocated across the lives its coordinator saw with a positive value, preferring lives in
+///   force, then greater values, then greater dots. A life's value is its counted units (plus
+///   the winning set's quantity if that set began it), floored at zero.
 /// - **Retries:** of the events applying one operation id, only the one with the least dot
 ///   counts its change; sets, detail writes and resets of every application stay. No change of
 ///   the id counts if a reset observed the change of any application, or if one application was
@@ -136,8 +137,19 @@ struct CartOracle {
         return values
     }
 
-    /// The allocation of a change of `delta` made now at a state that has seen `local`.
+    /// The life an increment made now at a state that has seen `local` joins: the life in force
+    /// with the greatest value not below zero (then the greatest dot); nil if none, and the
+    /// increment begins a life of its own.
+    func lifeAnIncrementJoins(sku: String, local: Set<Int>) -> Int? {
+        let inForce = incarnations(sku, seen: local)
+        return lives(sku, seen: local).filter { inForce.contains($0.key) && $0.value >= 0 }
+            .max { lhs, rhs in (lhs.value, events[lhs.key]!.dot) < (rhs.value, events[rhs.key]!.dot) }?.key
+    }
+
+    /// The allocation of a change of `delta` made now at a state that has seen `local` (an
+    /// increment that `lifeAnIncrementJoins` gives no life for begins one: see `record`).
     func allocation(of delta: Int64, sku: String, local: Set<Int>) -> [(incarnation: Int, units: Int64)] {
+        if delta > 0 { return lifeAnIncrementJoins(sku: sku, local: local).map { [($0, delta)] } ?? [] }
         let inForce = incarnations(sku, seen: local)
         let preferred = lives(sku, seen: local).filter { $0.value > 0 }.sorted { lhs, rhs in
             let lhsInForce = inForce.contains(lhs.key), rhsInForce = inForce.contains(rhs.key)
@@ -145,8 +157,7 @@ struct CartOracle {
             if lhs.value != rhs.value { return lhs.value > rhs.value }
             return events[lhs.key]!.dot > events[rhs.key]!.dot
         }
-        guard let first = preferred.first else { return [] }
-        guard delta < 0 else { return [(first.key, delta)] }
+        guard !preferred.isEmpty else { return [] }
         var remaining = -delta
         var result: [(incarnation: Int, units: Int64)] = []
         for life in preferred where remaining > 0 {

@@ -138,8 +138,19 @@ import Testing
         }
         var decoded = 0
         func roundTrips(_ cart: CartState) -> Bool {
-            guard let bytes = try? RecordCodec.encode(.cart(cart)), case let .cart(back)? = try? RecordCodec.decode(bytes) else { return false }
-            return back == cart
+            let bytes: [UInt8]
+            do { bytes = try RecordCodec.encode(.cart(cart)) } catch {
+                print("decoder-mutants: the encoder refuses: \(error)")
+                return false
+            }
+            do {
+                guard case let .cart(back) = try RecordCodec.decode(bytes) else { return false }
+                if back != cart { print("decoder-mutants: reads back different") }
+                return back == cart
+            } catch {
+                print("decoder-mutants: the decoder refuses what the encoder wrote: \(error)")
+                return false
+            }
         }
         for iteration in 0..<20_000 {
             let origin = rng.below(seeds.count)

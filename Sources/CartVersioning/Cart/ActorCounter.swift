@@ -113,6 +113,15 @@ struct ActorCounter: Hashable, Sendable {
     var liveMinus: UInt64 { counted(Cancellation(isMinus: true, lower: resetMinus, upper: latest.minus)) }
 
     /// Units of `interval` (clipped at its reset) that are not cancelled.
+    /// The units the series' latest change added or took, from its last two checkpoints (from
+    /// zero if only one is left).
+    var latestChange: Cancellation {
+        guard let last = checkpoints.last else { return Cancellation(isMinus: false, lower: 0, upper: 0) }
+        let previous = checkpoints.count > 1 ? checkpoints[checkpoints.count - 2] : Checkpoint(counter: 0, plus: 0, minus: 0)
+        if last.plus > previous.plus { return Cancellation(isMinus: false, lower: previous.plus, upper: last.plus) }
+        return Cancellation(isMinus: true, lower: previous.minus, upper: max(previous.minus, last.minus))
+    }
+
     func counted(_ interval: Cancellation) -> UInt64 {
         let reset = interval.isMinus ? resetMinus : resetPlus
         let lower = max(interval.lower, reset)

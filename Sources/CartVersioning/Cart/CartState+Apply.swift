@@ -107,7 +107,8 @@ extension CartState {
     /// incarnations as `resetHiddenBy` (the coordinator's whole state) saw them are removed and
     /// this change begins a new life, so that an add gives exactly what it adds and an item comes
     /// back with the details its add gives, never with leftovers of an earlier life (which would
-    /// depend on whether a compaction had collected them). The change's units are allocated to
+    /// depend on whether a compaction had collected them). An increment on a shown item with no
+    /// life in force that is not overdrawn begins a life too. The change's units are allocated to
     /// lives (`ItemState.allocation`). Returns its place in the replica's series.
     private mutating func change(_ sku: UTF8Text, by delta: Int64, details: CartItemDetails, dot: Dot, nowMs: UInt64,
                                  resetHiddenBy: CausalContext,
@@ -117,6 +118,9 @@ extension CartState {
         let visible = item.isVisible
         if !visible {
             item.reset(observedBy: resetHiddenBy)
+            item.incarnations.entries[dot] = ItemState.IncarnationMark()
+        } else if delta > 0, item.lifeAnIncrementJoins == nil {
+            // No life in force can take it without a decrement that never saw it eating it.
             item.incarnations.entries[dot] = ItemState.IncarnationMark()
         }
         let addedAtMs = visible ? (item.addedAtMs ?? nowMs) : nowMs

@@ -8,9 +8,12 @@
 /// eat the units of the item's next life, and a life never counts below zero. Concurrent
 /// increments and decrements in one life all count.
 ///
-/// A change made now is allocated to the lives its coordinator sees with a positive value, in
-/// `preferredLives` order: an increment to the first, a decrement across them until its units
-/// are placed (so that it takes exactly what it says whenever the coordinator shows that many).
+/// A change made now is allocated to lives its coordinator sees. An increment goes to the life in
+/// force with the greatest value that is not overdrawn (value ≥ 0); if there is none (every life
+/// in force is overdrawn, or the units shown all belong to lives a removal ended), it begins a
+/// life of its own, so that a decrement that never saw it cannot take it. A decrement goes
+/// across the lives with a positive value in `preferredLives` order until its units are placed
+/// (so that it takes exactly what it says whenever the coordinator shows that many).
 extension ItemState {
     /// The lives, by the incarnation that began them, with their values (unfloored). Units no era
     /// tags (only a damaged or forged record leaves any) form a life of their own, keyed nil.
@@ -60,13 +63,24 @@ extension ItemState {
         return tagged
     }
 
-    /// The lives a change of `delta` made now (under `dot`) goes to: an increment all to the
-    /// first preferred life; a decrement across the preferred lives, each up to its value, the
-    /// rest (if the coordinator shows fewer units than it takes) to the last one.
+    /// The life in force an increment made now joins: the one with the greatest value (then the
+    /// greatest incarnation) among those not overdrawn; nil if there is none, and the increment
+    /// must begin a life of its own.
+    var lifeAnIncrementJoins: Dot? {
+        lives.compactMap { entry -> (incarnation: Dot, value: Int64)? in
+            guard let incarnation = entry.key, incarnations.entries[incarnation] != nil, entry.value >= 0 else { return nil }
+            return (incarnation, entry.value)
+        }.max { lhs, rhs in (lhs.value, lhs.incarnation) < (rhs.value, rhs.incarnation) }?.incarnation
+    }
+
+    /// The lives a change of `delta` made now (under `dot`) goes to: an increment all to
+    /// `lifeAnIncrementJoins`, or to the life `dot` begins (the caller records the incarnation);
+    /// a decrement across the preferred lives, each up to its value, the rest (if the
+    /// coordinator shows fewer units than it takes) to the last one.
     func allocation(of delta: Int64, dot: Dot) -> [(incarnation: Dot, units: UInt64)] {
+        guard delta < 0 else { return [(lifeAnIncrementJoins ?? dot, delta.magnitude)] }
         let preferred = preferredLives(fallback: dot)
-        guard let first = preferred.first else { return [(dot, delta.magnitude)] }
-        guard delta < 0 else { return [(first.incarnation, delta.magnitude)] }
+        guard !preferred.isEmpty else { return [(dot, delta.magnitude)] }
         var remaining = delta.magnitude
         var result: [(incarnation: Dot, units: UInt64)] = []
         for life in preferred where remaining > 0 {
@@ -89,12 +103,18 @@ extension ItemState {
         return (fromCounters + [sets.lastWriterWinsEntry?.addedAtMs].compactMap { $0 }).min()
     }
 
-    /// The latest write that still matters: changes counted in a life with a positive value,
-    /// live sets, details in force.
+    /// The latest write that still matters: series whose latest change still counts in a life
+    /// with a positive value (a change that landed only in an ended or overdrawn life moves
+    /// nothing), live sets, details in force.
     var updatedAtMs: UInt64 {
         let positive = Set(lives.filter { $0.value > 0 }.compactMap(\.key))
         let stamps = counters.values.filter { counter in
-            counter.eras.contains { positive.contains($0.incarnation) && counter.counted($0.interval) > 0 }
+            let latest = counter.latestChange
+            return counter.eras.contains { era in
+                guard era.isMinus == latest.isMinus, positive.contains(era.incarnation) else { return false }
+                let lower = max(era.lower, latest.lower), upper = min(era.upper, latest.upper)
+                return upper > lower && counter.counted(ActorCounter.Cancellation(isMinus: era.isMinus, lower: lower, upper: upper)) > 0
+            }
         }.map(\.timestampMs)
             + sets.entries.values.map(\.timestampMs)
             + name.entries.values.map(\.timestampMs)

@@ -5,7 +5,8 @@
 /// - `name`, `price`, `metadata`: LWW registers, re-asserted by every add, increment, set and
 ///   detail update (not by a decrement).
 /// - `incarnations`: the dots of the operations that began a life of the item (an add to an
-///   item not shown, or a set), removed by the removals, sets and re-adds that observe them.
+///   item not shown, a set, or an increment no life in force could take), removed by the
+///   removals, sets and re-adds that observe them.
 /// - `twins`: links between the quantity change of an operation applied at two coordinators
 ///   (a retry) that counts and the one that was cancelled, so that a removal of either removes
 ///   the operation's units (see `CartState.settle`).

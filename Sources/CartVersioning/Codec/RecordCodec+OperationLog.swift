@@ -26,9 +26,9 @@ extension RecordCodec {
                     writer.lengthPrefixed(sku.bytes)
                 }
                 if let change = a.change {
-                    try require(change.start >= 1 && change.start <= limits.counterMax && change.interval.lower < change.interval.upper
+                    try require(change.start >= 1 && change.start <= dot.counter && change.interval.lower < change.interval.upper
                                     && change.interval.upper <= ActorCounter.unitsMax,
-                                "a change of a series inside 1...counterMax, a non-empty interval of at most 2^62")
+                                "a change of a series begun at or before its application, a non-empty interval of at most 2^62")
                     writer.uvarint(change.start)
                     writer.u8(change.interval.isMinus ? 1 : 0)
                     writer.uvarint(change.interval.lower)
@@ -78,7 +78,9 @@ extension RecordCodec {
                     application.sku = sku
                 }
                 if flags & 2 != 0 {
-                    let start = try reader.uvarint("change series start", in: 1...limits.counterMax)
+                    // A series begins at or before each of its changes (so a twin link settling
+                    // derives from this application names a series inside the causal context).
+                    let start = try reader.uvarint("change series start", in: 1...dot.counter)
                     let signOffset = reader.offset
                     let sign = try reader.u8("change sign")
                     guard sign <= 1 else { throw RecordCodecError(.invalidValue, offset: signOffset, expected: "change sign 0 (added) or 1 (taken)") }
