@@ -177,5 +177,25 @@ import Testing
         print("decoder-mutants: 20000 mutated cart records, \(decoded) decoded, each merged, operated on and compacted")
         #expect(decoded > 100)
     }
+    /// Found by a random-seed run of `decodedMutantsSurviveMergeApplyAndCompaction`: a mutant
+    /// whose operation log names, for the application at event 2 of replica 2.17, a change of a
+    /// series starting at event 66. It used to decode; merged with an honest cart, settling then
+    /// derived a twin link to that series, which the decoder (rightly) refused to read back. A
+    /// series begins at or before each of its changes: the decoder now refuses the mutant.
+    @Test func anApplicationWhoseSeriesStartsAfterItIsRefused() {
+        let hex = "02020301010211030103000101030203000201410102020000b109b10901020200000100020200020000010202b109ee8501000102020001420201020000b809f209020202000304000001000102000402030000b809950a010302000100000201000102000200020103b809086e616d652d3839370203b809086e616d652d383937020103b809805e0203b809805e000101020101020203000204000206046f702d30010101f707010141056f702d3138010102b80903014242000002056f702d3230010202b10903014102000002056f702d3236020103f209030142020002040203950a03014203000002046f702d340102019d08010141046f702d36010001aa08010142"
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        let decoded: Result<StoredRecord, RecordCodecError> = Result { () throws(RecordCodecError) in try RecordCodec.decode(bytes) }
+        guard case let .failure(error) = decoded else {
+            Issue.record("the mutant decoded: \(decoded)")
+            return
+        }
+        #expect(error.description.contains("change series start"), "\(error)")
+    }
 }
-
