@@ -4,17 +4,7 @@ import Testing
 /// The minimal sequences of issue 9 ("Cart semantics a shopper can trust"), each as it was
 /// reported, with the answer a shopper expects. Every one of them failed on the folded cart
 /// (format version 1).
-@Suite struct CartFindingsTests {
-    /// Replica ids as in the report: R1 coordinates the phone's requests, R2 the laptop's.
-    let r1 = Generators.replica(0)
-    let r2 = Generators.replica(1)
-    let r3 = Generators.replica(2)
-    let mug = CartItemDetails(name: "Mug", priceMinor: 1299)
-
-    func quantity(_ cart: CartState, _ sku: String = "A") -> Int64 { cart.item(sku)?.quantity ?? 0 }
-
-    func bytes(_ cart: CartState) throws -> [UInt8] { try RecordCodec.encode(.cart(cart)) }
-
+@Suite struct CartFindingsTests: ThreeDevices {
     // MARK: 1. Folding loses units
 
     @Test func finding1RemoveConcurrentWithIncrementAfterDecrementsKeepsTheIncrement() throws {
@@ -24,11 +14,11 @@ import Testing
         for step in 0..<4 { try phone.apply(.changeQuantity(sku: "A", delta: -1), at: r1, nowMs: 2 + UInt64(step)) }
         laptop.merge(phone)
         phone.merge(laptop)
-        #expect(quantity(laptop) == 1)
+        #expect(q(laptop) == 1)
         try laptop.apply(.remove(sku: "A"), at: r2, nowMs: 10)
         try phone.apply(.changeQuantity(sku: "A", delta: 1), at: r1, nowMs: 10)
-        #expect(quantity(laptop.merging(phone)) == 1)
-        #expect(quantity(phone.merging(laptop)) == 1)
+        #expect(q(laptop.merging(phone)) == 1)
+        #expect(q(phone.merging(laptop)) == 1)
     }
 
     @Test func finding1VariantFourIncrementsConcurrentWithRemoveAllCount() throws {
@@ -40,8 +30,8 @@ import Testing
         phone.merge(laptop)
         try laptop.apply(.remove(sku: "A"), at: r2, nowMs: 10)
         for step in 0..<4 { try phone.apply(.changeQuantity(sku: "A", delta: 1), at: r1, nowMs: 11 + UInt64(step)) }
-        #expect(quantity(laptop.merging(phone)) == 4)
-        #expect(quantity(phone.merging(laptop)) == 4)
+        #expect(q(laptop.merging(phone)) == 4)
+        #expect(q(phone.merging(laptop)) == 4)
     }
 
     // MARK: 2. Set, remove and clear on one replica, no partition
@@ -53,16 +43,16 @@ import Testing
         try cart.apply(.add(sku: "A", quantity: 5, details: mug), at: r1, nowMs: 1)
         for step in 0..<3 { try cart.apply(.changeQuantity(sku: "A", delta: 1), at: r1, nowMs: 2 + UInt64(step)) }
         let token = cart.view.context
-        #expect(quantity(cart) == 8)
+        #expect(q(cart) == 8)
         try cart.apply(.changeQuantity(sku: "A", delta: 1), at: r1, nowMs: 6)
-        #expect(quantity(cart) == 9)
+        #expect(q(cart) == 9)
         return (cart, token)
     }
 
     @Test func finding2SetWithTokenGivesNPlusWhatTheTokenDidNotSee() throws {
         var (cart, token) = try twoDevicesOnOneReplica()
         try cart.apply(.setQuantity(sku: "A", quantity: 1), at: r1, nowMs: 7, observed: token)
-        #expect(quantity(cart) == 2)
+        #expect(q(cart) == 2)
     }
 
     @Test func finding2RemoveAndClearWithTokenLeaveTheUnseenUnitWithItsDetails() throws {
@@ -85,8 +75,8 @@ import Testing
         var laptop = base
         try phone.apply(.setQuantity(sku: "A", quantity: 3), at: r1, nowMs: 2, observed: read)
         try laptop.apply(.setQuantity(sku: "A", quantity: 3), at: r2, nowMs: 2, observed: read)
-        #expect(quantity(phone.merging(laptop)) == 3)
-        #expect(quantity(laptop.merging(phone)) == 3)
+        #expect(q(phone.merging(laptop)) == 3)
+        #expect(q(laptop.merging(phone)) == 3)
     }
 
     @Test func finding3RetriedSetOnOneReplicaGivesN() throws {
@@ -96,17 +86,17 @@ import Testing
         try cart.apply(.setQuantity(sku: "A", quantity: 3), at: r1, nowMs: 2, observed: read, id: "set-A-3")
         let retry = try cart.apply(.setQuantity(sku: "A", quantity: 3), at: r1, nowMs: 3, observed: read, id: "set-A-3")
         #expect(retry == .duplicate(Dot(replica: r1, counter: 2)))
-        #expect(quantity(cart) == 3)
+        #expect(q(cart) == 3)
         // Even a second set (a new id) from the same stale read gives N.
         try cart.apply(.setQuantity(sku: "A", quantity: 3), at: r1, nowMs: 4, observed: read, id: "set-A-3-again")
-        #expect(quantity(cart) == 3)
+        #expect(q(cart) == 3)
     }
 
     @Test func finding3EmptyTokenMeansTheCoordinatorsWholeState() throws {
         var cart = CartState()
         try cart.apply(.add(sku: "A", quantity: 2, details: mug), at: r2, nowMs: 1)
         try cart.apply(.setQuantity(sku: "A", quantity: 1), at: r2, nowMs: 2, observed: CausalContext())
-        #expect(quantity(cart) == 1)
+        #expect(q(cart) == 1)
         try cart.apply(.changeQuantity(sku: "A", delta: -1), at: r1, nowMs: 3, observed: CausalContext())
         #expect(cart.item("A") == nil, "-1 on 1 removes the item")
     }
@@ -150,7 +140,7 @@ import Testing
         var ab = one.merging(two)
         var ba = two.merging(one)
         #expect(ab.view.items.count == 2)
-        #expect(quantity(ab, "caf\u{E9}") == 2 && quantity(ab, "cafe\u{301}") == 2)
+        #expect(q(ab, "caf\u{E9}") == 2 && q(ab, "cafe\u{301}") == 2)
         #expect(ab == ba)
         #expect(try bytes(ab) == bytes(ba))
         // Further exchanges keep them equal, byte for byte.
@@ -158,7 +148,7 @@ import Testing
         try ba.apply(.changeQuantity(sku: "caf\u{E9}", delta: 1), at: r2, nowMs: 3)
         let left = ab.merging(ba)
         let right = ba.merging(ab)
-        #expect(quantity(left, "caf\u{E9}") == 4)
+        #expect(q(left, "caf\u{E9}") == 4)
         #expect(try bytes(left) == bytes(right))
         #expect(Array(left.view.items.first?.sku.utf8 ?? "".utf8) == Array("caf\u{E9}".utf8), "stored in NFC")
     }

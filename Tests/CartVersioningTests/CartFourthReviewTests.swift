@@ -9,16 +9,7 @@ import Testing
 /// (a tap moves the merged quantity by at most its size and the coordinator's by exactly it; the
 /// join laws and the codec over retry-heavy histories), since the exact oracle shares the
 /// allocation rule with the code.
-@Suite struct CartFourthReviewTests {
-    let r1 = Generators.replica(0)  // the phone's coordinator
-    let r2 = Generators.replica(1)  // the laptop's coordinator
-    let r3 = Generators.replica(2)  // the tablet's coordinator
-    let mug = CartItemDetails(name: "Mug", priceMinor: 1299)
-    let none = CartItemDetails()
-
-    func q(_ cart: CartState, _ sku: String = "A") -> Int64 { cart.item(sku)?.quantity ?? 0 }
-    static func q(_ cart: CartState, _ sku: String = "A") -> Int64 { cart.item(sku)?.quantity ?? 0 }
-
+@Suite struct CartFourthReviewTests: ThreeDevices {
     // MARK: - Randomized probe harness
 
     struct Tagged { var state: CartState; var replica: Int; var current: Bool; var note: String }

@@ -7,16 +7,7 @@ import Testing
 /// concurrent rename, a retried decrement taking effect twice, decrements eating the next life of
 /// an item, crafted records that trapped or poisoned merges, and a cart over its budget that
 /// could not shrink.
-@Suite struct CartReviewFindingsTests {
-    let r1 = Generators.replica(0)  // the phone's coordinator
-    let r2 = Generators.replica(1)  // the laptop's coordinator
-    let r3 = Generators.replica(2)
-    let mug = CartItemDetails(name: "Mug", priceMinor: 1299)
-    let none = CartItemDetails()
-
-    func q(_ cart: CartState, _ sku: String = "A") -> Int64 { cart.item(sku)?.quantity ?? 0 }
-    func bytes(_ cart: CartState) throws -> [UInt8] { try RecordCodec.encode(.cart(cart)) }
-
+@Suite struct CartReviewFindingsTests: ThreeDevices {
     // MARK: - R1: the retry window
 
     @Test func mergesNeverPruneSoAssociativityHoldsAcrossTheWindow() throws {
