@@ -6,6 +6,7 @@ import PackageDescription
 /// Layers (dependencies point down only; see ../shared/design.md):
 ///   CartStorage (durable engine) → CZlib (system zlib)
 ///   CartVersioning (clocks, siblings, cart CRDT, record codec): standard library only
+///   CartCluster (ring; the request path comes next) → CartStorage, CartVersioning
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -16,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "CartStorage", targets: ["CartStorage"]),
         .library(name: "CartVersioning", targets: ["CartVersioning"]),
+        .library(name: "CartCluster", targets: ["CartCluster"]),
         .executable(name: "cartstore-dump", targets: ["cartstore-dump"]),
         .executable(name: "cartstore-bench", targets: ["cartstore-bench"]),
     ],
@@ -69,6 +71,16 @@ let package = Package(
         ),
         .target(
             name: "CartVersioning",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartCluster",
+            dependencies: ["CartStorage", "CartVersioning"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CartClusterTests",
+            dependencies: ["CartCluster", "CartTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

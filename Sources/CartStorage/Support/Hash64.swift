@@ -1,10 +1,13 @@
 /// MurmurHash64A (Austin Appleby, public domain algorithm) over a byte range: the hash behind
-/// bloom filters. Its output is part of the segment format (filter bits are set from it), so it
-/// must never change for format version 1.
-enum Hash64 {
-    static let seed: UInt64 = 0xC0FF_EE00_CA27_5709
+/// bloom filters (with `seed`) and, with its own seed, the cluster's ring tokens. Its output is
+/// part of the segment format (filter bits are set from it) and of the on-disk key layout (keys
+/// are stored under their token), so it must never change.
+public enum Hash64 {
+    /// The bloom filters' seed (segment format 1).
+    public static let seed: UInt64 = 0xC0FF_EE00_CA27_5709
 
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    /// MurmurHash64A of `bytes` with `seed`.
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = Hash64.seed) -> UInt64 {
         let m: UInt64 = 0xc6a4_a793_5bd1_e995
         let r: UInt64 = 47
         let len = bytes.count
@@ -31,7 +34,8 @@ enum Hash64 {
         return h
     }
 
-    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.withUnsafeBytes { hash($0) }
+    /// MurmurHash64A of `bytes` with `seed`.
+    public static func hash(_ bytes: ArraySlice<UInt8>, seed: UInt64 = Hash64.seed) -> UInt64 {
+        bytes.withUnsafeBytes { hash($0, seed: seed) }
     }
 }

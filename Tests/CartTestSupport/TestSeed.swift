@@ -1,11 +1,10 @@
 import Foundation
 
-
 /// Seeds for randomized tests. Each test's seed is fixed (derived from its name) so runs are
 /// deterministic; `CARTSTORE_SEED=<n>` replays seed n in every test, `CARTSTORE_SEED=random`
 /// draws fresh ones. The seed is printed first and repeated in every failure message.
-enum TestSeed {
-    static func make(_ testName: String) -> UInt64 {
+public enum TestSeed {
+    public static func make(_ testName: String) -> UInt64 {
         let environment = ProcessInfo.processInfo.environment["CARTSTORE_SEED"]
         let seed: UInt64
         if let environment, let value = UInt64(environment) {
@@ -25,7 +24,7 @@ enum TestSeed {
     }
 
     /// The line that ends every failure message.
-    static func repro(_ seed: UInt64, _ testName: String) -> String {
+    public static func repro(_ seed: UInt64, _ testName: String) -> String {
         "reproduce with: CARTSTORE_SEED=\(seed) swift test --filter \(testName)"
     }
 }
