@@ -42,7 +42,7 @@ import Testing
         let memory = MemoryFileSystem()
         try memory.createDirectory("/db")
         let engine = try openEngine(memory)
-        let store = ReplicaStore(engine: engine)
+        let store = try ReplicaStore(engine: engine)
         let key = Array("cart:42".utf8)
         #expect(try store.read(key) == nil)
         let a = try cart("A", 2, at: phone, id: "p1"), b = try cart("B", 1, at: laptop, id: "l1")
@@ -67,14 +67,83 @@ import Testing
         try reopened.close()
     }
 
+    @Test func updateStoresTheJoinAndRefusesWhatCannotBeStored() throws {
+        let memory = MemoryFileSystem()
+        try memory.createDirectory("/db")
+        let engine = try openEngine(memory)
+        let store = try ReplicaStore(engine: engine)
+        let key = Array("cart:9".utf8)
+        let old = try cart("A", 1, at: phone, id: "p1")
+        var newer = old
+        try newer.apply(.add(sku: "B", quantity: 2, details: CartItemDetails(name: "B")), id: OperationID("p2"),
+                        at: phone, issuedCounter: 1, nowMs: 2_000)
+        try store.merge(key, .cart(newer))
+        // A body returning an older state cannot make the replica lose what it holds.
+        let outcome = try store.update(key) { _ in Result<StoredRecord, Never>.success(.cart(old)) }
+        #expect(outcome == .success(.cart(newer)))
+        #expect(try store.read(key) == .cart(newer))
+        // Nor change its kind.
+        #expect(throws: ReplicaStoreError.self) {
+            try store.update(key) { _ in Result<StoredRecord, Never>.success(.siblings(SiblingSet())) }
+        }
+        // Keys past the engine's limit (less the 9-byte prefix) are a typed error.
+        let long = [UInt8](repeating: 0x61, count: ReplicaStore.keyBytesMax + 1)
+        do {
+            _ = try store.read(long)
+            Issue.record("a key over the limit was read")
+        } catch {
+            guard case .keyTooLong = error else { Issue.record("\(error)"); return }
+        }
+        #expect(try store.read([UInt8](repeating: 0x61, count: ReplicaStore.keyBytesMax)) == nil)
+        try engine.close()
+    }
+
+    @Test func anEngineThatAcknowledgesUnsyncedWritesIsRefused() throws {
+        let memory = MemoryFileSystem()
+        try memory.createDirectory("/db")
+        var options = StorageOptions()
+        options.fileSystem = memory
+        options.sync = .none
+        let engine = try StorageEngine.open("/db", options: options)
+        #expect(throws: ReplicaStore.ConfigurationError.self) { try ReplicaStore(engine: engine) }
+        _ = try ReplicaStore(engine: engine, allowUnsyncedAcks: true)
+        try engine.close()
+    }
+
+    @Test func aScanRefusesUnknownPartitionsAndMalformedKeys() throws {
+        let memory = MemoryFileSystem()
+        try memory.createDirectory("/db")
+        let engine = try openEngine(memory)
+        let store = try ReplicaStore(engine: engine)
+        let ring = try Ring(nodes: [NodeID(1)], partitionBits: 4)
+        for partition in [-1, 16, Int.max] {
+            do {
+                try store.forEach(inPartition: partition, of: ring) { _, _ in true }
+                Issue.record("partition \(partition) scanned")
+            } catch {
+                guard case .noSuchPartition = error else { Issue.record("\(error)"); continue }
+            }
+        }
+        // A stored key of 4 bytes inside partition 0's range is corruption, not the end.
+        try engine.put([0x00, 0x01, 0x02, 0x03], [0x00])
+        do {
+            try store.forEach(inPartition: 0, of: ring) { _, _ in true }
+            Issue.record("a malformed key ended the scan silently")
+        } catch {
+            guard case .malformedStoredKey(0, _) = error else { Issue.record("\(error)"); return }
+        }
+        try engine.close()
+    }
+
     @Test func unreadableBytesAreATypedErrorNamingTheKey() throws {
         let memory = MemoryFileSystem()
         try memory.createDirectory("/db")
         let engine = try openEngine(memory)
         let key = Array("cart:7".utf8)
         try engine.put(StorageKey.encode(key), [0xFF, 0x01])
+        let store = try ReplicaStore(engine: engine)
         do {
-            _ = try ReplicaStore(engine: engine).read(key)
+            _ = try store.read(key)
             Issue.record("read garbage without an error")
         } catch {
             guard case let .undecodable(name, _) = error else { Issue.record("\(error)"); return }
@@ -87,7 +156,7 @@ import Testing
         let memory = MemoryFileSystem()
         try memory.createDirectory("/db")
         let engine = try openEngine(memory)
-        let store = ReplicaStore(engine: engine)
+        let store = try ReplicaStore(engine: engine)
         let ring = try Ring(nodes: [NodeID(1), NodeID(2), NodeID(3)], partitionBits: 4)
         var expected: [Int: Set<String>] = [:]
         for user in 0..<300 {
@@ -120,7 +189,7 @@ import Testing
             try memory.createDirectory("/db")
             let faults = FaultInjectingFileSystem(wrapping: memory)
             let engine = try openEngine(faults)
-            let store = ReplicaStore(engine: engine)
+            let store = try ReplicaStore(engine: engine)
             var model: [String: CartState] = [:]
             var replicas: [CartState] = Array(repeating: CartState(), count: 3)
             let cutAt = rng.below(150)
@@ -140,7 +209,7 @@ import Testing
             try? engine.close()
             _ = memory.powerLoss(seed: rng.next())
             let reopened = try openEngine(memory)
-            let after = ReplicaStore(engine: reopened)
+            let after = try ReplicaStore(engine: reopened)
             for (key, acked) in model {
                 guard case let .cart(stored)? = try after.read(Array(key.utf8)) else {
                     Issue.record("round \(round): \(key) lost; \(TestSeed.repro(seed, "everyAcknowledgedMergeSurvivesPowerLoss"))")

@@ -21,6 +21,7 @@ import Testing
             ("cart:1001", 0x0AB6_0549_576E_082A, 42),
             ("0123456789abcdef", 0xF1BA_97B4_B37A_DCFA, 966),
             ("cart:caf\u{E9}", 0x3012_F09C_15EA_AB40, 192),
+            ("cart:\u{FC}\u{20AC}\u{1F600}\u{DF}", 0xB1EB_5851_69BF_C7FF, 711),
         ]
         let ring = try? Ring(nodes: nodes(3), partitionBits: 10)
         for (key, token, partition) in vectors {
@@ -29,6 +30,9 @@ import Testing
             #expect(ring?.partition(of: token) == partition, "\(key)")
             #expect(ring?.partition(ofKey: Array(key.utf8)) == partition, "\(key)")
         }
+        // Bytes ≥ 0x80 in whole 8-byte words (a signed-byte bug shows here).
+        let high: [UInt8] = Array(repeating: 0xFF, count: 8) + Array(repeating: 0x80, count: 8)
+        #expect(RingToken.of(high) == 0x6217_C71A_752D_4FB1)
         // data-format.md's stored-key example.
         #expect(StorageKey.encode(Array("cart:42".utf8))
                     == [0x00, 0x8A, 0xBB, 0x06, 0xD7, 0xCE, 0xD8, 0x7D, 0x2C] + Array("cart:42".utf8))
@@ -148,7 +152,32 @@ import Testing
         }
     }
 
+    /// data-format.md's owner-list vector: any implementation of the deal and the swaps must
+    /// produce exactly this.
+    @Test func ownerListVector() throws {
+        let ring = try Ring(nodes: (1...5).map { NodeID($0) }, partitionBits: 4)
+        print("ring: owners of 5 nodes, 2^4 partitions: \(ring.owners.map(\.value))")
+        #expect(ring.owners.map(\.value) == Self.ownerVector)
+        #expect(ring.spacingViolations == 0)
+    }
+
+    static let ownerVector: [UInt64] = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2, 3, 1, 5, 4]
+
+    /// Fewer nodes than targetN: every list holds every node, nothing to spread (a 2-node
+    /// cluster at 2^16 partitions took minutes when the swap search ran anyway).
+    @Test func aSmallClusterOnABigRingBuildsAtOnce() throws {
+        for count in 1...3 {
+            let ring = try Ring(nodes: nodes(count), partitionBits: 16)
+            #expect(ring.checkInvariants() == nil)
+            #expect(ring.preferenceList(forPartition: 65_535, n: 3).count == count)
+        }
+        let ring = try Ring(nodes: nodes(3), partitionBits: 16)
+        #expect(ring.contains(partition: 65_535) && !ring.contains(partition: 65_536) && !ring.contains(partition: -1))
+    }
+
     @Test func badConfigurationsAreTypedErrors() throws {
+        #expect(throws: RingError.invalidTargetN(17)) { try Ring(nodes: nodes(4), partitionBits: 4, targetN: 17) }
+        #expect(throws: RingError.invalidTargetN(100_000_000)) { try Ring(nodes: nodes(4), partitionBits: 4, targetN: 100_000_000) }
         #expect(throws: RingError.noNodes) { try Ring(nodes: []) }
         #expect(throws: RingError.partitionBitsOutOfRange(3)) { try Ring(nodes: nodes(1), partitionBits: 3) }
         #expect(throws: RingError.partitionBitsOutOfRange(17)) { try Ring(nodes: nodes(1), partitionBits: 17) }

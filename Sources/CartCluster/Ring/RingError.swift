@@ -3,7 +3,7 @@
 public enum RingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// `partitionBits` outside `Ring.partitionBitsRange`.
     case partitionBitsOutOfRange(Int)
-    /// `targetN` below 1.
+    /// `targetN` outside `Ring.targetNRange`.
     case invalidTargetN(Int)
     /// A ring needs at least one node.
     case noNodes
@@ -22,7 +22,7 @@ public enum RingError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case let .partitionBitsOutOfRange(bits):
             return "partition bits \(bits) outside \(Ring.partitionBitsRange) (2^bits partitions)"
-        case let .invalidTargetN(n): return "target n \(n) must be at least 1"
+        case let .invalidTargetN(n): return "target n \(n) outside \(Ring.targetNRange)"
         case .noNodes: return "a ring needs at least one node"
         case let .duplicateNode(node): return "node \(node) is listed twice"
         case let .tooManyNodes(nodes, partitions):

@@ -112,7 +112,6 @@ struct ActorCounter: Hashable, Sendable {
     var livePlus: UInt64 { counted(Cancellation(isMinus: false, lower: resetPlus, upper: latest.plus)) }
     var liveMinus: UInt64 { counted(Cancellation(isMinus: true, lower: resetMinus, upper: latest.minus)) }
 
-    /// Units of `interval` (clipped at its reset) that are not cancelled.
     /// The units the series' latest change added or took, from its last two checkpoints (from
     /// zero if only one is left).
     var latestChange: Cancellation {
@@ -122,6 +121,7 @@ struct ActorCounter: Hashable, Sendable {
         return Cancellation(isMinus: true, lower: previous.minus, upper: max(previous.minus, last.minus))
     }
 
+    /// Units of `interval` (clipped at its reset) that are not cancelled.
     func counted(_ interval: Cancellation) -> UInt64 {
         let reset = interval.isMinus ? resetMinus : resetPlus
         let lower = max(interval.lower, reset)
