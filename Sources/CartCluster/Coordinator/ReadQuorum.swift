@@ -1,0 +1,117 @@
+import CartVersioning
+
+/// One read in flight at its coordinator (Riak's get FSM, as a value): every replica of the
+/// preference list was asked; the client is answered once R of them have answered, with the
+/// join of their records, and the read goes on collecting until every replica has answered or
+/// failed (or the coordinator gives up on it), so that read repair knows who is behind.
+///
+/// Sans-I/O: the coordinator feeds it what arrived and acts on what it returns; it reads no
+/// clock and sends nothing.
+///
+/// Lifecycle (`phase`): `collecting` until the client is answered (R answers: `.found` or
+/// `.notFound`; or R can no longer be reached: `.failed`), then `answered` while the remaining
+/// replicas may still answer, then `done` (every replica heard from, or `finish()`). Exactly one
+/// client reply is ever returned. Answers from a node that is not a replica of the read, or a
+/// second answer from one, are ignored (the network duplicates).
+public struct ReadQuorum: Sendable {
+    public enum Phase: Hashable, Sendable { case collecting, answered, done }
+
+    /// What the client is told.
+    public enum Reply: Hashable, Sendable {
+        case found(StoredRecord)
+        case notFound
+        case failed(QuorumError)
+    }
+
+    /// The replicas asked (the preference list's first N distinct healthy nodes).
+    public let replicas: [NodeID]
+    /// Answers needed before the client is answered.
+    public let r: Int
+    public private(set) var phase: Phase = .collecting
+    /// The join of every record received so far (nil: none found).
+    public private(set) var merged: StoredRecord?
+    private var answers: [NodeID: StoredRecord?] = [:]
+    private var failures: Set<NodeID> = []
+
+    /// A read of `replicas` answered after `r` of them. If there are fewer replicas than `r`
+    /// (a ring with fewer nodes than N), `start()` fails it at once.
+    public init(replicas: [NodeID], r: Int) {
+        self.replicas = replicas
+        self.r = r
+    }
+
+    /// The reply due before any answer: a failure if `r` cannot be reached at all.
+    public mutating func start() -> Reply? {
+        decide()
+    }
+
+    /// `node` answered with `record` (nil: it holds nothing for the key). A record that does not
+    /// merge with the others (a cart against opaque siblings: misconfiguration or corruption)
+    /// counts as a failure of that replica.
+    public mutating func received(_ record: StoredRecord?, from node: NodeID) -> Reply? {
+        guard isPending(node) else { return nil }
+        if let record {
+            if let current = merged {
+                guard let joined = current.merging(record) else { return failed(node) }
+                merged = joined
+            } else {
+                merged = record
+            }
+        }
+        answers[node] = .some(record)
+        return decide()
+    }
+
+    /// `node` answered an error, or is known to be down.
+    public mutating func failed(_ node: NodeID) -> Reply? {
+        guard isPending(node) else { return nil }
+        failures.insert(node)
+        return decide()
+    }
+
+    /// The request's timeout fired: a read still waiting for R fails; one already answered is
+    /// done (replicas that have not answered are repaired as stale).
+    public mutating func timedOut() -> Reply? {
+        defer { phase = .done }
+        guard phase == .collecting else { return nil }
+        return .failed(.timedOut(needed: r, answered: answers.count, replicas: replicas.count))
+    }
+
+    /// Stops collecting (the coordinator's repair deadline).
+    public mutating func finish() {
+        if phase == .answered { phase = .done }
+    }
+
+    /// The replicas that should receive `merged` by read repair: those that answered something
+    /// it strictly extends (or nothing), failed, or never answered. Empty before the client was
+    /// answered successfully, or if nothing was found.
+    public var repairTargets: [NodeID] {
+        guard phase != .collecting, let merged, answers.count >= r else { return [] }
+        return replicas.filter { node in
+            guard let answer = answers[node] else { return true }
+            guard let record = answer else { return true }
+            return record != merged
+        }
+    }
+
+    // MARK: - Internals
+
+    private func isPending(_ node: NodeID) -> Bool {
+        phase != .done && replicas.contains(node) && answers[node] == nil && !failures.contains(node)
+    }
+
+    private mutating func decide() -> Reply? {
+        let heard = answers.count + failures.count
+        defer { if phase == .answered, heard == replicas.count { phase = .done } }
+        guard phase == .collecting else { return nil }
+        if answers.count >= r {
+            phase = .answered
+            return merged.map { .found($0) } ?? .notFound
+        }
+        if replicas.count - failures.count < r {
+            phase = heard == replicas.count ? .done : .answered
+            return .failed(.unreachable(needed: r, answered: answers.count, failed: failures.count, replicas: replicas.count))
+        }
+        return nil
+    }
+}
