@@ -14,7 +14,7 @@ import CartVersioning
 /// client reply is ever returned. Answers from a node that is not a replica of the read, or a
 /// second answer from one, are ignored (the network duplicates).
 public struct ReadQuorum: Sendable {
-    public enum Phase: Hashable, Sendable { case collecting, answered, done }
+    public typealias Phase = QuorumPhase
 
     /// What the client is told.
     public enum Reply: Hashable, Sendable {
@@ -23,33 +23,33 @@ public struct ReadQuorum: Sendable {
         case failed(QuorumError)
     }
 
-    /// The replicas asked (the preference list's first N distinct healthy nodes).
-    public let replicas: [NodeID]
-    /// Answers needed before the client is answered.
-    public let r: Int
-    public private(set) var phase: Phase = .collecting
     /// The join of every record received so far (nil: none found).
     public private(set) var merged: StoredRecord?
-    private var answers: [NodeID: StoredRecord?] = [:]
-    private var failures: Set<NodeID> = []
+    /// Each answering replica's record (nil: it holds nothing for the key).
+    private var tally: QuorumTally<StoredRecord?>
 
     /// A read of `replicas` answered after `r` of them. If there are fewer replicas than `r`
     /// (a ring with fewer nodes than N), `start()` fails it at once.
     public init(replicas: [NodeID], r: Int) {
-        self.replicas = replicas
-        self.r = r
+        tally = QuorumTally(targets: replicas, needed: r)
     }
+
+    /// The replicas asked (the preference list's first N distinct healthy nodes).
+    public var replicas: [NodeID] { tally.targets }
+    /// Answers needed before the client is answered.
+    public var r: Int { tally.needed }
+    public var phase: Phase { tally.phase }
 
     /// The reply due before any answer: a failure if `r` cannot be reached at all.
     public mutating func start() -> Reply? {
-        decide()
+        return Self.reply(tally.start(), merged: merged)
     }
 
     /// `node` answered with `record` (nil: it holds nothing for the key). A record that does not
     /// merge with the others (a cart against opaque siblings: misconfiguration or corruption)
     /// counts as a failure of that replica.
     public mutating func received(_ record: StoredRecord?, from node: NodeID) -> Reply? {
-        guard isPending(node) else { return nil }
+        guard tally.isPending(node) else { return nil }
         if let record {
             if let current = merged {
                 guard let joined = current.merging(record) else { return failed(node) }
@@ -58,60 +58,43 @@ public struct ReadQuorum: Sendable {
                 merged = record
             }
         }
-        answers[node] = .some(record)
-        return decide()
+        return Self.reply(tally.answered(record, from: node), merged: merged)
     }
 
     /// `node` answered an error, or is known to be down.
     public mutating func failed(_ node: NodeID) -> Reply? {
-        guard isPending(node) else { return nil }
-        failures.insert(node)
-        return decide()
+        return Self.reply(tally.failed(node), merged: merged)
     }
 
     /// The request's timeout fired: a read still waiting for R fails; one already answered is
     /// done (replicas that have not answered are repaired as stale).
     public mutating func timedOut() -> Reply? {
-        defer { phase = .done }
-        guard phase == .collecting else { return nil }
-        return .failed(.timedOut(needed: r, answered: answers.count, replicas: replicas.count))
+        tally.timedOut().map { .failed($0) }
     }
 
     /// Stops collecting (the coordinator's repair deadline).
     public mutating func finish() {
-        if phase == .answered { phase = .done }
+        tally.finish()
     }
 
     /// The replicas that should receive `merged` by read repair: those that answered something
     /// it strictly extends (or nothing), failed, or never answered. Empty before the client was
     /// answered successfully, or if nothing was found.
     public var repairTargets: [NodeID] {
-        guard phase != .collecting, let merged, answers.count >= r else { return [] }
+        guard tally.phase != .collecting, let merged, tally.answers.count >= r else { return [] }
         return replicas.filter { node in
-            guard let answer = answers[node] else { return true }
-            guard let record = answer else { return true }
+            guard let answer = tally.answers[node], let record = answer else { return true }
             return record != merged
         }
     }
 
-    // MARK: - Internals
-
-    private func isPending(_ node: NodeID) -> Bool {
-        phase != .done && replicas.contains(node) && answers[node] == nil && !failures.contains(node)
-    }
-
-    private mutating func decide() -> Reply? {
-        let heard = answers.count + failures.count
-        defer { if phase == .answered, heard == replicas.count { phase = .done } }
-        guard phase == .collecting else { return nil }
-        if answers.count >= r {
-            phase = .answered
-            return merged.map { .found($0) } ?? .notFound
+    /// Static, so that the reply reads only what it is given (a method's `self` is captured
+    /// before its arguments, which mutate the tally, are evaluated).
+    private static func reply(_ outcome: QuorumTally<StoredRecord?>.Outcome?, merged: StoredRecord?) -> Reply? {
+        switch outcome {
+        case nil: return nil
+        case .reached?: return merged.map { .found($0) } ?? .notFound
+        case let .failed(error)?: return .failed(error)
         }
-        if replicas.count - failures.count < r {
-            phase = heard == replicas.count ? .done : .answered
-            return .failed(.unreachable(needed: r, answered: answers.count, failed: failures.count, replicas: replicas.count))
-        }
-        return nil
     }
 }

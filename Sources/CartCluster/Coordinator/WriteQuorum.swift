@@ -10,7 +10,7 @@
 /// A fallback node that takes the write for a down replica (sloppy quorum) is added with
 /// `addTarget` and its ack counts toward W, as in Dynamo (Voldemort does not count them).
 public struct WriteQuorum: Sendable {
-    public enum Phase: Hashable, Sendable { case collecting, answered, done }
+    public typealias Phase = QuorumPhase
 
     /// What the client is told.
     public enum Reply: Hashable, Sendable {
@@ -18,69 +18,43 @@ public struct WriteQuorum: Sendable {
         case failed(QuorumError)
     }
 
-    /// The nodes the write was sent to.
-    public private(set) var targets: [NodeID]
-    /// Durable acks needed.
-    public let w: Int
-    public private(set) var phase: Phase = .collecting
-    public private(set) var acks: Set<NodeID> = []
-    private var failures: Set<NodeID> = []
+    private var tally: QuorumTally<Void>
 
     public init(targets: [NodeID], w: Int) {
-        self.targets = targets
-        self.w = w
+        tally = QuorumTally(targets: targets, needed: w)
     }
+
+    /// The nodes the write was sent to.
+    public var targets: [NodeID] { tally.targets }
+    /// Durable acks needed.
+    public var w: Int { tally.needed }
+    public var phase: Phase { tally.phase }
+    /// The targets that acknowledged.
+    public var acks: Set<NodeID> { Set(tally.answers.keys) }
+    /// The targets that neither acknowledged nor failed yet.
+    public var outstanding: [NodeID] { tally.targets.filter(tally.isPending) }
 
     /// The reply due before any ack: a failure if `w` cannot be reached at all.
-    public mutating func start() -> Reply? { decide() }
+    public mutating func start() -> Reply? { Self.reply(tally.start()) }
 
     /// The write was also sent to `node` (a fallback for a failed replica).
-    public mutating func addTarget(_ node: NodeID) {
-        guard phase != .done, !targets.contains(node) else { return }
-        targets.append(node)
-    }
+    public mutating func addTarget(_ node: NodeID) { tally.addTarget(node) }
 
     /// `node` acknowledged the write durably.
-    public mutating func acked(from node: NodeID) -> Reply? {
-        guard isPending(node) else { return nil }
-        acks.insert(node)
-        return decide()
-    }
+    public mutating func acked(from node: NodeID) -> Reply? { Self.reply(tally.answered((), from: node)) }
 
     /// `node` answered an error, or is known to be down. Add its fallback first (`addTarget`), or
     /// the write may fail for want of it.
-    public mutating func failed(_ node: NodeID) -> Reply? {
-        guard isPending(node) else { return nil }
-        failures.insert(node)
-        return decide()
-    }
+    public mutating func failed(_ node: NodeID) -> Reply? { Self.reply(tally.failed(node)) }
 
     /// The request's timeout fired.
-    public mutating func timedOut() -> Reply? {
-        defer { phase = .done }
-        guard phase == .collecting else { return nil }
-        return .failed(.timedOut(needed: w, answered: acks.count, replicas: targets.count))
-    }
+    public mutating func timedOut() -> Reply? { tally.timedOut().map { .failed($0) } }
 
-    /// The targets that neither acknowledged nor failed yet.
-    public var outstanding: [NodeID] { targets.filter { !acks.contains($0) && !failures.contains($0) } }
-
-    private func isPending(_ node: NodeID) -> Bool {
-        phase != .done && targets.contains(node) && !acks.contains(node) && !failures.contains(node)
-    }
-
-    private mutating func decide() -> Reply? {
-        let heard = acks.count + failures.count
-        defer { if phase == .answered, heard == targets.count { phase = .done } }
-        guard phase == .collecting else { return nil }
-        if acks.count >= w {
-            phase = .answered
-            return .succeeded(acks: acks.count)
+    private static func reply(_ outcome: QuorumTally<Void>.Outcome?) -> Reply? {
+        switch outcome {
+        case nil: return nil
+        case let .reached(count)?: return .succeeded(acks: count)
+        case let .failed(error)?: return .failed(error)
         }
-        if targets.count - failures.count < w {
-            phase = .answered
-            return .failed(.unreachable(needed: w, answered: acks.count, failed: failures.count, replicas: targets.count))
-        }
-        return nil
     }
 }
