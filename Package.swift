@@ -6,7 +6,8 @@ import PackageDescription
 /// Layers (dependencies point down only; see ../shared/design.md):
 ///   CartStorage (durable engine) → CZlib (system zlib)
 ///   CartVersioning (clocks, siblings, cart CRDT, record codec): standard library only
-///   CartCluster (ring; the request path comes next) → CartStorage, CartVersioning
+///   CartCluster (ring, replica and hint stores, the sans-I/O request path) → CartStorage, CartVersioning
+///   CartSimulation (deterministic cluster simulator; `cartstore-sim`) → CartCluster
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -20,11 +21,13 @@ let package = Package(
         .library(name: "CartCluster", targets: ["CartCluster"]),
         .executable(name: "cartstore-dump", targets: ["cartstore-dump"]),
         .executable(name: "cartstore-bench", targets: ["cartstore-bench"]),
+        .executable(name: "cartstore-sim", targets: ["cartstore-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -76,6 +79,28 @@ let package = Package(
         .target(
             name: "CartCluster",
             dependencies: ["CartStorage", "CartVersioning"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartSimulation",
+            dependencies: [
+                "CartCluster", "CartStorage", "CartVersioning",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartstore-sim",
+            dependencies: [
+                "CartSimulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CartSimulationTests",
+            dependencies: ["CartSimulation", "CartCluster", "CartTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

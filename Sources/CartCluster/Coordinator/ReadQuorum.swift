@@ -39,6 +39,8 @@ public struct ReadQuorum: Sendable {
     /// Answers needed before the client is answered.
     public var r: Int { tally.needed }
     public var phase: Phase { tally.phase }
+    /// True if an answer from `node` would still count.
+    public func isPending(_ node: NodeID) -> Bool { tally.isPending(node) }
 
     /// The reply due before any answer: a failure if `r` cannot be reached at all.
     public mutating func start() -> Reply? {

@@ -66,6 +66,12 @@ public struct CartState: Hashable, Sendable {
         return items[key]?.view(sku: key)
     }
 
+    /// The dots under which operation `id` was applied, ascending (usually one; two if a retry
+    /// reached another coordinator first); empty if this state does not remember it.
+    public func applications(of id: OperationID) -> [Dot] {
+        operations.entries[id].map { $0.entries.keys.sorted() } ?? []
+    }
+
     /// Number of stored items, visible or not.
     public var storedItemCount: Int { items.count }
 

@@ -1,0 +1,46 @@
+import CartVersioning
+
+/// A node's protocol settings: the same on every node except `node`.
+public struct NodeConfiguration: Hashable, Sendable {
+    /// This node.
+    public var node: NodeID
+    /// The cluster's ring (static membership in this release).
+    public var ring: Ring
+    /// Key namespaces, matched by longest prefix; `fallbackNamespace` for keys matching none.
+    public var namespaces: [KeyNamespace] = [.carts]
+    public var fallbackNamespace: KeyNamespace = .opaque
+    /// R and W when a request names none (capped at the namespace's N).
+    public var defaultR = 2
+    public var defaultW = 2
+    /// A request's timeout when it names none, and the most it may name.
+    public var requestTimeoutMs: UInt64 = 2_000
+    public var requestTimeoutMaxMs: UInt64 = 60_000
+    /// How long a replica may stay silent before it is suspected and replaced by a fallback
+    /// (sloppy quorum), and how long a read keeps listening after it answered (read repair).
+    public var replicaTimeoutMs: UInt64 = 400
+    /// How long a suspicion lasts without news: afterwards the node is tried again.
+    public var suspicionMs: UInt64 = 3_000
+    /// Read repairs sent per second at most (a token bucket of `readRepairBurst`); the rest
+    /// are skipped and counted (anti-entropy catches them).
+    public var readRepairsPerSecond: Int = 200
+    public var readRepairBurst: Int = 100
+    /// How often hints are offered to their owners, and how many per owner at a time.
+    public var hintDeliveryIntervalMs: UInt64 = 1_000
+    public var hintDeliveryBatch: Int = 32
+    /// Versioning limits: the same on every node.
+    public var limits: VersioningLimits = .default
+
+    public init(node: NodeID, ring: Ring) {
+        self.node = node
+        self.ring = ring
+    }
+
+    /// The namespace of `key`.
+    public func namespace(of key: [UInt8]) -> KeyNamespace {
+        var best: KeyNamespace?
+        for namespace in namespaces where key.starts(with: namespace.prefix) {
+            if best == nil || namespace.prefix.count > best!.prefix.count { best = namespace }
+        }
+        return best ?? fallbackNamespace
+    }
+}

@@ -1,0 +1,49 @@
+/// What a node counted since it started (the runtime exports these as metrics).
+public struct NodeStatistics: Hashable, Sendable {
+    public var clientRequests = 0
+    public var forwarded = 0
+    public var coordinatedReads = 0
+    public var coordinatedWrites = 0
+    public var rejected = 0
+    public var unavailable = 0
+    public var storageFailures = 0
+    public var readRepairsSent = 0
+    /// Read repairs over the rate limit, not sent.
+    public var readRepairsSkipped = 0
+    /// Writes sent to a fallback for a suspected or silent replica.
+    public var sloppyWrites = 0
+    /// Hints taken as a fallback: new (target, key) entries.
+    public var hintsStored = 0
+    /// Hints whose store failed after it may have reached the disk (outcome unknown).
+    public var hintsUnknown = 0
+    /// Hints refused over their target's byte bound.
+    public var hintsRefused = 0
+    public var hintsDelivered = 0
+    /// Hints dropped past their age bound.
+    public var hintsDropped = 0
+    public var suspicions = 0
+
+    public init() {}
+
+    /// The sum of two counts (a node's incarnations, or a cluster's nodes).
+    public static func + (lhs: NodeStatistics, rhs: NodeStatistics) -> NodeStatistics {
+        var sum = lhs
+        sum.clientRequests += rhs.clientRequests
+        sum.forwarded += rhs.forwarded
+        sum.coordinatedReads += rhs.coordinatedReads
+        sum.coordinatedWrites += rhs.coordinatedWrites
+        sum.rejected += rhs.rejected
+        sum.unavailable += rhs.unavailable
+        sum.storageFailures += rhs.storageFailures
+        sum.readRepairsSent += rhs.readRepairsSent
+        sum.readRepairsSkipped += rhs.readRepairsSkipped
+        sum.sloppyWrites += rhs.sloppyWrites
+        sum.hintsStored += rhs.hintsStored
+        sum.hintsUnknown += rhs.hintsUnknown
+        sum.hintsRefused += rhs.hintsRefused
+        sum.hintsDelivered += rhs.hintsDelivered
+        sum.hintsDropped += rhs.hintsDropped
+        sum.suspicions += rhs.suspicions
+        return sum
+    }
+}

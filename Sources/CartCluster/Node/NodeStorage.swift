@@ -1,0 +1,64 @@
+import CartStorage
+import CartVersioning
+
+/// A node's durable state over one engine: its replicas (`ReplicaStore`, data namespace 0x00),
+/// its hints (`HintStore`, namespace 0x01) and its metadata (namespace 0x02: the replica epoch).
+///
+/// The replica id is (node id, epoch). A directory without an epoch (a new or wiped node) takes
+/// a fresh one, `freshEpoch`, which must differ from every epoch this node id used before (the
+/// driver passes the wall clock in seconds), so that a node that lost its data never reissues
+/// the dots of its earlier life (Riak's kv679). A restart on surviving data keeps its epoch:
+/// every dot it issued is in its durable records, which is where `issuedCounter` comes from.
+///
+/// Thread safety: `Sendable` (every part is).
+public final class NodeStorage: Sendable {
+    /// The metadata namespace byte.
+    public static let metaNamespace: UInt8 = 0x02
+    /// The stored key of the epoch: `02 ‖ "epoch"`; value: be32.
+    static let epochKey: [UInt8] = [metaNamespace] + Array("epoch".utf8)
+
+    public let engine: StorageEngine
+    public let replicas: ReplicaStore
+    public let hints: HintStore
+    /// This node's replica id for this directory's life.
+    public let replicaID: ReplicaID
+
+    /// Why a node's storage could not open.
+    public enum OpenError: Error, Sendable, CustomStringConvertible {
+        case configuration(ReplicaStore.ConfigurationError)
+        case hints(HintStoreError)
+        case storage(StorageError)
+        case malformedEpoch([UInt8])
+
+        public var description: String {
+            switch self {
+            case let .configuration(error): return "node storage: \(error)"
+            case let .hints(error): return "node storage: \(error)"
+            case let .storage(error): return "node storage: epoch: \(error)"
+            case let .malformedEpoch(bytes): return "node storage: malformed epoch record (\(bytes.count) bytes, expected 4)"
+            }
+        }
+    }
+
+    /// Opens the node's state in `engine` (opened and later closed by the caller).
+    public init(engine: StorageEngine, node: NodeID, freshEpoch: UInt32, versioning: VersioningLimits = .default,
+                hintLimits: HintStore.Limits = HintStore.Limits(), allowUnsyncedAcks: Bool = false) throws(OpenError) {
+        self.engine = engine
+        do { replicas = try ReplicaStore(engine: engine, limits: versioning, allowUnsyncedAcks: allowUnsyncedAcks) } catch {
+            throw .configuration(error)
+        }
+        do { hints = try HintStore(engine: engine, limits: hintLimits, versioning: versioning) } catch { throw .hints(error) }
+        let stored: [UInt8]?
+        do { stored = try engine.get(Self.epochKey) } catch { throw .storage(error) }
+        let epoch: UInt32
+        if let stored {
+            guard stored.count == 4 else { throw .malformedEpoch(stored) }
+            epoch = stored.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        } else {
+            epoch = freshEpoch
+            let bytes = (0..<4).map { UInt8(truncatingIfNeeded: epoch >> UInt32(24 - 8 * $0)) }
+            do { try engine.put(Self.epochKey, bytes) } catch { throw .storage(error) }
+        }
+        replicaID = ReplicaID(node: node.value, epoch: epoch)
+    }
+}
