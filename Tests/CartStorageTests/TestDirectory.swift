@@ -51,18 +51,6 @@ enum FileSurgery {
 }
 
 /// Paths of the package's built executables (next to the test bundle).
-enum BuiltProducts {
-    static var directory: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = (exe as NSString).deletingLastPathComponent
-        // The test runner may live inside an .xctest bundle directory.
-        while dir.contains(".xctest") { dir = (dir as NSString).deletingLastPathComponent }
-        return dir
-    }
-
-    static func path(_ name: String) -> String { directory + "/" + name }
-}
-
 extension String {
     var bytes: [UInt8] { Array(utf8) }
 }

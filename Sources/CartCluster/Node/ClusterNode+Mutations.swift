@@ -25,8 +25,26 @@ extension ClusterNode {
         guard var request = requests[id] else { return }
         request.stage = .preparing(quorum)
         requests[id] = request
-        if quorum.phase != .collecting || quorum.replicas.isEmpty {
-            apply(id, gathered: quorum.merged, nowMs: nowMs, effects: &effects)
+        guard quorum.phase != .collecting || quorum.replicas.isEmpty else { return }
+        // R answered; but if the client's context names events neither this replica nor the
+        // answers have seen (the client read other replicas), wait for the rest (until the
+        // replica timeout) rather than refuse the operation as based on an unseen state.
+        let stillAsking = quorum.replicas.contains { quorum.isPending($0) && !suspicions.isSuspected($0, nowMs: nowMs) }
+        if stillAsking, !covers(request.request.operation, key: request.request.key, gathered: quorum.merged) { return }
+        apply(id, gathered: quorum.merged, nowMs: nowMs, effects: &effects)
+    }
+
+    /// True if this replica's record joined with `gathered` covers the context the operation
+    /// was sent with (none: true).
+    private func covers(_ operation: ClientRequest.Operation, key: [UInt8], gathered: StoredRecord?) -> Bool {
+        var held = (try? storage.replicas.read(key)) ?? nil
+        if let gathered { held = held.map { $0.merging(gathered, limits: configuration.limits) ?? $0 } ?? gathered }
+        switch (operation, held) {
+        case (.get, _), (.put(_, nil), _), (.delete(nil), _), (.cart(_, _, nil), _): return true
+        case let (.put(_, context?), .siblings(set)?), let (.delete(context?), .siblings(set)?): return set.context.dominates(context)
+        case let (.cart(_, _, observed?), .cart(cart)?): return cart.context.covers(observed)
+        case let (.put(_, context?), _), let (.delete(context?), _): return context.isEmpty
+        case let (.cart(_, _, observed?), _): return observed.isEmpty
         }
     }
 
