@@ -134,9 +134,15 @@ struct History {
                 }
             }
             let have = state.item(sku)?.quantity ?? 0
+            // A removal took an add's units if it observed any application of it (a retry
+            // applied at two coordinators counts its units once); a set stays unless the
+            // removal observed every application of it (data-format.md: "sets, details and
+            // removals of both stay").
             func observes(_ removal: CartRecord, _ add: CartRecord) -> Bool {
                 guard let observed = removal.observed else { return true }
-                return dots(add, in: state).contains { observed.contains($0) }
+                let applications = dots(add, in: state)
+                if case .setQuantity = add.operation { return applications.allSatisfy { observed.contains($0) } }
+                return applications.contains { observed.contains($0) }
             }
             // Adds no removal observed: their units are all there.
             var unobserved: Int64 = 0

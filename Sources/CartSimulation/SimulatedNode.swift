@@ -67,11 +67,12 @@ final class SimulatedNode {
     /// Power loss: keeps what was synced (and a seeded part of the rest, as a disk would).
     func crash(seed: UInt64) {
         if let node = protocolNode { pastStatistics = pastStatistics + node.statistics }
+        // The power goes first: nothing the dropped engine does afterwards reaches the disk.
+        memory.powerLoss(seed: seed)
         protocolNode = nil
         engine = nil
         disk.clearFaults()
         diskFaulty = false
-        memory.powerLoss(seed: seed)
     }
 
     /// Runs one step of the engine's flushes and compactions (an I/O error surfaces on the

@@ -18,7 +18,7 @@ struct SimulationSeedTests {
 
     /// Seeds that once failed during development (each a real bug in the request path or the
     /// simulator), run on every test run.
-    static let regressionSeeds: [UInt64] = [3, 6, 26, 29, 31, 34, 56, 120, 175]
+    static let regressionSeeds: [UInt64] = [3, 6, 26, 29, 31, 34, 56, 120, 175, 304, 510, 672, 890]
 
     static func failureMessage(_ report: SimulationReport) -> String {
         "\(report)\nreproduce with: CARTSTORE_SEED=\(report.options.seed) swift test --filter CartSimulationTests, "

@@ -29,8 +29,14 @@ extension ClusterNode {
         guard let delivery = deliveries[id], delivery.target == peer else { return }
         deliveries[id] = nil
         guard ok else { return }
-        if (try? storage.hints.remove(for: delivery.target, key: delivery.key, ifHolding: delivery.record)) == true {
-            statistics.hintsDelivered += 1
+        do {
+            if try storage.hints.remove(for: delivery.target, key: delivery.key, ifHolding: delivery.record) {
+                statistics.hintsDelivered += 1
+            }
+        } catch {
+            // The delete may have reached the disk (then the hint is gone, delivered) or not
+            // (then it is offered again): its fate is unknown until then.
+            statistics.hintsUnknown += 1
         }
     }
 

@@ -14,7 +14,8 @@ public struct NodeStatistics: Hashable, Sendable {
     public var sloppyWrites = 0
     /// Hints taken as a fallback: new (target, key) entries.
     public var hintsStored = 0
-    /// Hints whose store failed after it may have reached the disk (outcome unknown).
+    /// Hints of unknown fate: a store, or the delete after a delivery, failed after it may
+    /// have reached the disk.
     public var hintsUnknown = 0
     /// Hints refused over their target's byte bound.
     public var hintsRefused = 0
