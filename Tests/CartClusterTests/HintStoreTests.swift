@@ -55,8 +55,8 @@ import Testing
         #expect(hints.bytes(for: owner) <= 500)
         #expect(try hints.store(try value(9), key: Array("other".utf8), for: NodeID(3), nowMs: 500) == .stored(new: true),
                 "the bound is per target")
-        #expect(try hints.dropExpired(nowMs: 1_000).isEmpty)
-        let dropped = try hints.dropExpired(nowMs: 1_100)
+        #expect(hints.dropExpired(nowMs: 1_000).dropped.isEmpty)
+        let dropped = hints.dropExpired(nowMs: 1_100).dropped
         #expect(dropped.count == stored, "the first target's hints are past 1 s; the other's are not")
         #expect(hints.count == 1)
     }

@@ -150,19 +150,24 @@ public final class HintStore: Sendable {
         return true
     }
 
-    /// Drops every hint created more than `ageMaxMs` before `nowMs`; returns them (the caller
-    /// counts them: anti-entropy repairs those keys).
-    public func dropExpired(nowMs: UInt64) throws(HintStoreError) -> [(target: NodeID, key: [UInt8])] {
+    /// Drops every hint created more than `ageMaxMs` before `nowMs`; returns those dropped (the
+    /// caller counts them: anti-entropy repairs those keys) and, if a delete failed, its error
+    /// (that hint's fate is unknown; the rest were not tried and stay for the next call).
+    public func dropExpired(nowMs: UInt64) -> (dropped: [(target: NodeID, key: [UInt8])], failure: HintStoreError?) {
         let expired = index.withLock { index in
             index.byTarget.flatMap { target, keys in
                 keys.filter { nowMs >= $0.value.createdMs && nowMs - $0.value.createdMs > limits.ageMaxMs }
                     .map { (target: target, key: $0.key) }
             }
         }.sorted { $0.target != $1.target ? $0.target < $1.target : $0.key.lexicographicallyPrecedes($1.key) }
+        var dropped: [(target: NodeID, key: [UInt8])] = []
         for hint in expired {
-            try delete(Self.encodeKey(target: hint.target, key: hint.key), target: hint.target, key: hint.key)
+            do { try delete(Self.encodeKey(target: hint.target, key: hint.key), target: hint.target, key: hint.key) } catch {
+                return (dropped, error)
+            }
+            dropped.append(hint)
         }
-        return expired
+        return (dropped, nil)
     }
 
     // MARK: - Encoding

@@ -6,7 +6,9 @@ extension ClusterNode {
     /// hints (those not already in flight). A delivery unanswered within the replica timeout is
     /// forgotten (its owner suspected); the hint stays for a later round.
     mutating func deliverHints(nowMs: UInt64, effects: inout [NodeEffect]) {
-        if let expired = try? storage.hints.dropExpired(nowMs: nowMs) { statistics.hintsDropped += expired.count }
+        let expired = storage.hints.dropExpired(nowMs: nowMs)
+        statistics.hintsDropped += expired.dropped.count
+        if expired.failure != nil { statistics.hintsUnknown += 1 }
         for id in deliveries.keys.sorted() {
             guard let delivery = deliveries[id], delivery.sentMs + configuration.replicaTimeoutMs <= nowMs else { continue }
             deliveries[id] = nil
@@ -34,8 +36,10 @@ extension ClusterNode {
                 statistics.hintsDelivered += 1
             }
         } catch {
-            // The delete may have reached the disk (then the hint is gone, delivered) or not
-            // (then it is offered again): its fate is unknown until then.
+            // The owner holds the record, but the delete's outcome is unknown: it may be on disk
+            // (the hint is gone after a restart) or not (the hint is offered again). Counted
+            // delivered now, and the possible second delivery as of unknown fate.
+            statistics.hintsDelivered += 1
             statistics.hintsUnknown += 1
         }
     }
