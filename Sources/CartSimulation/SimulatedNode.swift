@@ -80,10 +80,4 @@ final class SimulatedNode {
     func backgroundStep() {
         _ = try? engine?.runBackgroundWork(maxSteps: 1)
     }
-
-    /// A fresh engine over the node's disk as it is, for the final checks (the node must be down
-    /// or stopped).
-    func closeForInspection() {
-        if let engine { try? engine.close() }
-    }
 }

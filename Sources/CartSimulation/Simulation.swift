@@ -259,7 +259,6 @@ public final class Simulation {
         guard !kinds.isEmpty else { return }
         report.faults += 1
         let up = upNodes
-        let down = nodes.indices.filter { !nodes[$0].isUp }
         switch random.pick(kinds) {
         case "crash":
             guard up.count > 1 else { return }
@@ -307,7 +306,6 @@ public final class Simulation {
                 schedule(.restore(from: from, to: to), afterMs: at)
             }
         }
-        _ = down
     }
 
     // MARK: - Clients

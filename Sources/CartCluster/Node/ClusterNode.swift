@@ -28,9 +28,9 @@ import CartVersioning
 /// - **Every request is answered by its deadline**: R or W reached, or a typed `QuorumError`
 ///   with the counts, or a rejection before anything changed.
 ///
-/// Invariants (checked by `checkInvariants`, which the simulator runs after every event): the
-/// client of each request is answered at most once; no request outlives its deadline; a hint
-/// delivery in flight names a target with a hint.
+/// Invariants: the client of each request is answered at most once (`answer` keeps an
+/// `answered` flag; the test driver traps on a second reply); no request outlives its deadline
+/// (`checkInvariants`, which the simulator runs after every event).
 ///
 /// Thread safety: a `Sendable` value; one driver thread at a time calls `handle`.
 public struct ClusterNode: Sendable {
