@@ -63,6 +63,7 @@ let package = Package(
         ),
         .target(
             name: "CartTestSupport",
+            dependencies: ["CartStorage"],
             path: "Tests/CartTestSupport",
             swiftSettings: strictSettings
         ),

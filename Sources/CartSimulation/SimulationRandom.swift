@@ -1,23 +1,16 @@
+import CartStorage
+
 /// The simulator's only source of randomness: SplitMix64 from the seed. Every choice of a run
 /// (options, delays, faults, workload) is drawn from one of these, in a fixed order.
 public struct SimulationRandom: Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in `0..<bound` (`bound` ≥ 1).
-    public mutating func below(_ bound: Int) -> Int {
-        precondition(bound >= 1, "bound \(bound)")
-        return Int(next() % UInt64(bound))
-    }
+    public mutating func below(_ bound: Int) -> Int { generator.below(bound) }
 
     /// Uniform in `range`.
     public mutating func inRange(_ range: ClosedRange<Int>) -> Int {

@@ -1,3 +1,4 @@
+import CartStorage
 /// db_bench-style keys: the key index as 16 zero-padded decimal digits, right-padded with `0`
 /// to `keySize` bytes (or, for sizes under 16, its last `keySize` digits), so keys sort in
 /// index order and have a fixed size.

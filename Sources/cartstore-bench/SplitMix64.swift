@@ -1,20 +1,9 @@
-/// SplitMix64 (Steele, Lea, Flood 2014): the only random source of the benchmark, so that a
-/// seed fixes every key order. `Benchmarks/peers/leveldb_bench.cc` implements the same
-/// generator bit for bit, so both tools issue the same keys in the same order.
-struct SplitMix64 {
-    private var state: UInt64
+import CartStorage
 
-    init(seed: UInt64) { state = seed }
-
-    @inline(__always)
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The benchmark's draws from the project's generator (`CartStorage.SplitMix64`): it is the
+/// only random source of the benchmark, so that a seed fixes every key order, bit for bit the
+/// same as `Benchmarks/peers/leveldb_bench.cc`.
+extension SplitMix64 {
     /// Uniform in `0..<n` (Lemire's multiply-high; n > 0).
     @inline(__always)
     mutating func uniform(_ n: UInt64) -> UInt64 {

@@ -1,17 +1,13 @@
-/// SplitMix64: a tiny, fast, seedable generator. Every randomized test draws from one of these
-/// so that a printed seed replays the run exactly.
+import CartStorage
+
+/// The project's SplitMix64 (`CartStorage.SplitMix64`) with the tests' draws. Every randomized
+/// test draws from one of these so that a printed seed replays the run exactly.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in `0..<bound` (bound > 0).
     public mutating func below(_ bound: Int) -> Int {

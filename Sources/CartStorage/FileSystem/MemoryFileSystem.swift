@@ -200,7 +200,7 @@ public final class MemoryFileSystem: FileSystem {
     /// type's doc), kills every open handle and releases every lock. Deterministic for a seed.
     @discardableResult
     public func powerLoss(seed: UInt64) -> PowerLossReport {
-        var rng = LossRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var report = PowerLossReport()
         state.withLock { s in
             s.generation += 1
@@ -414,21 +414,4 @@ final class MemoryDirectoryLock: DirectoryLock {
     }
 
     deinit { release() }
-}
-
-/// SplitMix64 for the power-loss choices (the library cannot use the test-support generator).
-struct LossRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..<bound` (bound > 0).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
