@@ -53,7 +53,7 @@ final class SimulatedNode {
         do {
             let engine = try StorageEngine.open(Self.directory, options: Self.engineOptions(disk: disk))
             let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1)
-            var node = ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
+            var node = try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
             incarnation += 1
             self.engine = engine
             let effects = node.start(nowMs: nowMs)

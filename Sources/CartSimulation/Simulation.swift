@@ -410,7 +410,7 @@ public final class Simulation {
             for index in clients.indices { schedule(.clientWake(index), afterMs: 50) }
         case .completion:
             guard clientsIdle, clients.allSatisfy({ $0.unresolved.isEmpty }) else { return }
-            guard nodes.count >= 4 else { return enterDrain() }
+            guard nodes.count >= 4 else { return enter(.drain) }
             var victims: [Int] = []
             while victims.count < 2 {
                 let index = random.below(nodes.count)
@@ -425,7 +425,7 @@ public final class Simulation {
         case .probe:
             guard clientsIdle, clients.allSatisfy({ $0.probesLeft == 0 }) else { return }
             for index in nodes.indices where !nodes[index].isUp { restart(index) }
-            enterDrain()
+            enter(.drain)
         case .drain:
             // Writes still replacing silent replicas may hint after the probe: wait for them too.
             guard nodes.allSatisfy({ ($0.protocolNode?.hintsPending ?? 1) == 0 && ($0.protocolNode?.requestsInFlight ?? 1) == 0 }) else {
@@ -458,10 +458,6 @@ public final class Simulation {
         trace?("t=\(nowMs) phase \(next.rawValue)")
         phase = next
         phaseStartedMs = nowMs
-    }
-
-    private func enterDrain() {
-        enter(.drain)
     }
 
     static func keys(clients: Int) -> [[UInt8]] {

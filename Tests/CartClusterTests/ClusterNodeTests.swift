@@ -141,3 +141,20 @@ import Testing
         #expect(statistics.readRepairsSent == 2 && statistics.readRepairsSkipped == 3)
     }
 }
+
+@Suite struct NodeConfigurationTests {
+    @Test func aConfigurationANodeCannotRunIsRefusedWithItsReason() throws {
+        let ring = try Ring(nodes: [NodeID(1), NodeID(2), NodeID(3)], partitionBits: 4)
+        #expect(throws: NodeConfiguration.Invalid.nodeNotOnRing(NodeID(9))) { try NodeConfiguration(node: NodeID(9), ring: ring).validate() }
+        var configuration = NodeConfiguration(node: NodeID(1), ring: ring)
+        try configuration.validate()
+        configuration.readRepairsPerSecond = -1
+        #expect(throws: NodeConfiguration.Invalid.notPositive("readRepairsPerSecond")) { try configuration.validate() }
+        configuration.readRepairsPerSecond = 10
+        configuration.replicaTimeoutMs = 0
+        #expect(throws: NodeConfiguration.Invalid.notPositive("replicaTimeoutMs")) { try configuration.validate() }
+        configuration.replicaTimeoutMs = 400
+        configuration.namespaces = [KeyNamespace(prefix: "x:", policy: .siblings, n: 0)]
+        #expect(throws: NodeConfiguration.Invalid.replicas(configuration.namespaces[0])) { try configuration.validate() }
+    }
+}

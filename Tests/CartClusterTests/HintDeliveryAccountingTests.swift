@@ -28,7 +28,7 @@ import Testing
 
         func life(_ nowMs: UInt64, _ body: (inout ClusterNode) throws -> Void) throws -> NodeStatistics {
             let engine = try StorageEngine.open("/db", options: options)
-            var node = ClusterNode(configuration: configuration, storage: try NodeStorage(engine: engine, node: me, freshEpoch: 1),
+            var node = try ClusterNode(configuration: configuration, storage: try NodeStorage(engine: engine, node: me, freshEpoch: 1),
                                    nowMs: nowMs)
             _ = node.start(nowMs: nowMs)
             try body(&node)

@@ -30,7 +30,7 @@ final class TestCluster {
             var configuration = NodeConfiguration(node: id, ring: ring)
             configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
             configure(&configuration)
-            var node = ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
+            var node = try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
             let effects = node.start(nowMs: nowMs)
             nodes[id] = node
             perform(effects, from: id)

@@ -90,11 +90,7 @@ extension ClusterNode {
     /// Answers a request refused at intake (it never enters the table).
     private mutating func reject(_ rejection: RequestRejection, origin: InFlightRequest.Origin, effects: inout [NodeEffect]) {
         statistics.rejected += 1
-        switch origin {
-        case let .client(client): effects.append(.reply(.rejected(rejection), client: client))
-        case let .forwarded(from, forwardID):
-            effects.append(.send(.forwardReply(id: forwardID, reply: .rejected(rejection)), to: from))
-        }
+        Self.deliver(.rejected(rejection), to: origin, effects: &effects)
     }
 
     /// The coordinator's reply to a forwarded request.

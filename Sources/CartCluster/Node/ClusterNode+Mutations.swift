@@ -123,24 +123,26 @@ extension ClusterNode {
             record = stored
         }
         guard let applied else { preconditionFailure("an applied mutation has a dot") }
-        // Replicate: this replica's ack is in; every other replica, or a fallback for it.
+        // Replicate: this replica's ack is in; every other replica, or a fallback for a
+        // suspected one (the replica itself if no fallback is free of suspicion).
         var quorum = WriteQuorum(targets: [node], w: request.parameters.w)
-        request.replicated = record
+        request.written = InFlightRequest.Written(record: record, dot: applied.dot, duplicate: applied.duplicate)
         request.round += 1
-        let pending = request.primaries.filter { $0 != node }
+        request.stage = .writing(quorum)
         var sends: [(NodeID, NodeID?)] = []
-        for primary in pending {
-            if suspicions.isSuspected(primary, nowMs: nowMs),
-               let fallback = walk(request.request.key).dropFirst(request.primaries.count).first(where: { candidate in
-                   candidate != node && request.standsInFor[candidate] == nil && !suspicions.isSuspected(candidate, nowMs: nowMs)
-               }) {
-                request.standsInFor[fallback] = primary
-                sends.append((fallback, primary))
-                quorum.addTarget(fallback)
-                statistics.sloppyWrites += 1
-            } else {
+        for primary in request.primaries where primary != node {
+            var target = primary
+            if suspicions.isSuspected(primary, nowMs: nowMs) {
+                target = nextTarget(standingInFor: primary, in: request, nowMs: nowMs) ?? primary
+            }
+            quorum.addTarget(target)
+            request.stage = .writing(quorum)
+            if target == primary {
                 sends.append((primary, nil))
-                quorum.addTarget(primary)
+            } else {
+                request.standsInFor[target] = primary
+                sends.append((target, primary))
+                statistics.sloppyWrites += 1
             }
         }
         var reply = quorum.start()
@@ -150,7 +152,7 @@ extension ClusterNode {
         for (target, hint) in sends {
             effects.append(.send(.write(id: id, key: key, record: record, hintFor: hint), to: target))
         }
-        writeProgressed(id, quorum, reply: reply, written: (record, applied.dot, applied.duplicate), effects: &effects)
+        writeProgressed(id, quorum, reply: reply, effects: &effects)
         if requests[id] != nil { scheduleReplicaTimeout(id, nowMs: nowMs, effects: &effects) }
     }
 
@@ -173,7 +175,7 @@ extension ClusterNode {
         guard let request = requests[id], case var .writing(quorum) = request.stage, quorum.targets.contains(peer) else { return }
         if ok {
             let reply = quorum.acked(from: peer)
-            writeProgressed(id, quorum, reply: reply, written: nil, effects: &effects)
+            writeProgressed(id, quorum, reply: reply, effects: &effects)
         } else {
             replace([peer], in: id, quorum: quorum, nowMs: nowMs, effects: &effects)
         }
@@ -182,7 +184,7 @@ extension ClusterNode {
     /// Sends the write to a fallback for each of `silent` (a replica, or a fallback that failed
     /// in its turn), then counts them as failed.
     mutating func replace(_ silent: [NodeID], in id: UInt64, quorum: WriteQuorum, nowMs: UInt64, effects: inout [NodeEffect]) {
-        guard var request = requests[id], let record = request.replicated else { return }
+        guard var request = requests[id], let record = request.written?.record else { return }
         var quorum = quorum
         request.stage = .writing(quorum)
         var sent = false
@@ -206,7 +208,7 @@ extension ClusterNode {
             if let outcome = quorum.failed(target) { reply = outcome }
         }
         requests[id] = request
-        writeProgressed(id, quorum, reply: reply, written: nil, effects: &effects)
+        writeProgressed(id, quorum, reply: reply, effects: &effects)
         if sent, requests[id] != nil {
             requests[id]!.round += 1
             scheduleReplicaTimeout(id, nowMs: nowMs, effects: &effects)
@@ -215,17 +217,15 @@ extension ClusterNode {
 
     /// Stores the write's new state and answers the client if due; forgets the write once
     /// every target was heard from.
-    mutating func writeProgressed(_ id: UInt64, _ quorum: WriteQuorum, reply: WriteQuorum.Reply?,
-                                  written: (record: StoredRecord, dot: Dot, duplicate: Bool)?, effects: inout [NodeEffect]) {
+    mutating func writeProgressed(_ id: UInt64, _ quorum: WriteQuorum, reply: WriteQuorum.Reply?, effects: inout [NodeEffect]) {
         guard var request = requests[id] else { return }
-        if let written { request.writtenReply = ClientReply.written(record: written.record, dot: written.dot,
-                                                                     duplicate: written.duplicate, acks: 0) }
         request.stage = .writing(quorum)
         requests[id] = request
         switch reply {
         case let .succeeded(acks)?:
-            guard case let .written(record, dot, duplicate, _)? = request.writtenReply else { break }
-            answer(id, .written(record: record, dot: dot, duplicate: duplicate, acks: acks), effects: &effects)
+            guard let written = request.written else { break }
+            answer(id, .written(record: written.record, dot: written.dot, duplicate: written.duplicate, acks: acks),
+                   effects: &effects)
         case let .failed(error)?:
             answer(id, .unavailable(error), effects: &effects)
         case nil:

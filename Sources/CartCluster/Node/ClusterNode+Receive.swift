@@ -76,9 +76,10 @@ extension ClusterNode {
             readProgressed(id, quorum, reply: reply, nowMs: nowMs, effects: &effects)
             finishRead(id, nowMs: nowMs, effects: &effects)
         case var .preparing(quorum):
-            answer(id, .unavailable(quorum.timedOut().flatMap { reply in
-                if case let .failed(error) = reply { return error } else { return nil }
-            } ?? .timedOut(needed: request.parameters.r, answered: 0, replicas: request.primaries.count)), effects: &effects)
+            // Still gathering at the deadline: nothing was applied.
+            var error = QuorumError.timedOut(needed: request.parameters.r, answered: 0, replicas: request.primaries.count)
+            if case let .failed(failure)? = quorum.timedOut() { error = failure }
+            answer(id, .unavailable(error), effects: &effects)
             requests[id] = nil
         case var .writing(quorum):
             if let reply = quorum.timedOut(), case let .failed(error) = reply { answer(id, .unavailable(error), effects: &effects) }

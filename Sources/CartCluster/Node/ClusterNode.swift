@@ -52,9 +52,10 @@ public struct ClusterNode: Sendable {
         let sentMs: UInt64
     }
 
-    /// A node over `storage`, starting at `nowMs`. Call `start` once before any event.
-    public init(configuration: NodeConfiguration, storage: NodeStorage, nowMs: UInt64) {
-        precondition(configuration.ring.nodes.contains(configuration.node), "\(configuration.node) is not on the ring")
+    /// A node over `storage`, starting at `nowMs`. Call `start` once before any event. Throws if
+    /// `configuration` does not validate.
+    public init(configuration: NodeConfiguration, storage: NodeStorage, nowMs: UInt64) throws(NodeConfiguration.Invalid) {
+        try configuration.validate()
         self.configuration = configuration
         self.storage = storage
         suspicions = Suspicions(suspicionMs: configuration.suspicionMs)
@@ -131,7 +132,12 @@ public struct ClusterNode: Sendable {
         case .storageFailed: statistics.storageFailures += 1
         default: break
         }
-        switch request.origin {
+        Self.deliver(reply, to: request.origin, effects: &effects)
+    }
+
+    /// The effect that carries `reply` to `origin`.
+    static func deliver(_ reply: ClientReply, to origin: InFlightRequest.Origin, effects: inout [NodeEffect]) {
+        switch origin {
         case let .client(client): effects.append(.reply(reply, client: client))
         case let .forwarded(from, forwardID): effects.append(.send(.forwardReply(id: forwardID, reply: reply), to: from))
         }

@@ -39,8 +39,13 @@ struct InFlightRequest: Sendable {
     var answered = false
     /// Write stage: each fallback → the primary it stands in for.
     var standsInFor: [NodeID: NodeID] = [:]
-    /// Write stage: the record replicated, so that replacements send the same.
-    var replicated: StoredRecord?
-    /// Write stage: the reply due once W acks are in (its `acks` filled in then).
-    var writtenReply: ClientReply?
+    /// Write stage: what was applied (replacements send the same record; the client's reply
+    /// carries it once W acks are in).
+    var written: Written?
+
+    struct Written: Sendable {
+        let record: StoredRecord
+        let dot: Dot
+        let duplicate: Bool
+    }
 }

@@ -35,6 +35,39 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.ring = ring
     }
 
+    /// Why a configuration is refused (operators write it: never a trap).
+    public enum Invalid: Error, Hashable, Sendable, CustomStringConvertible {
+        case nodeNotOnRing(NodeID)
+        /// A namespace's N outside 1…`QuorumParameters.nMax`.
+        case replicas(KeyNamespace)
+        /// A negative or zero setting that must be positive (its name).
+        case notPositive(String)
+
+        public var description: String {
+            switch self {
+            case let .nodeNotOnRing(node): return "node \(node) is not on the ring"
+            case let .replicas(namespace): return "namespace \(namespace): N outside 1…\(QuorumParameters.nMax)"
+            case let .notPositive(name): return "\(name) must be positive"
+            }
+        }
+    }
+
+    /// Checks what the node relies on.
+    public func validate() throws(Invalid) {
+        guard ring.nodes.contains(node) else { throw .nodeNotOnRing(node) }
+        for namespace in namespaces + [fallbackNamespace] where !(1...QuorumParameters.nMax).contains(namespace.n) {
+            throw .replicas(namespace)
+        }
+        let positive: [(String, Int)] = [
+            ("defaultR", defaultR), ("defaultW", defaultW), ("readRepairBurst", readRepairBurst),
+            ("hintDeliveryBatch", hintDeliveryBatch), ("requestTimeoutMs", Int(clamping: requestTimeoutMs)),
+            ("requestTimeoutMaxMs", Int(clamping: requestTimeoutMaxMs)), ("replicaTimeoutMs", Int(clamping: replicaTimeoutMs)),
+            ("hintDeliveryIntervalMs", Int(clamping: hintDeliveryIntervalMs)),
+        ]
+        for (name, value) in positive where value <= 0 { throw .notPositive(name) }
+        guard readRepairsPerSecond >= 0 else { throw .notPositive("readRepairsPerSecond") }
+    }
+
     /// The namespace of `key`.
     public func namespace(of key: [UInt8]) -> KeyNamespace {
         var best: KeyNamespace?
