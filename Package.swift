@@ -8,6 +8,9 @@ import PackageDescription
 ///   CartVersioning (clocks, siblings, cart CRDT, record codec): standard library only
 ///   CartCluster (ring, replica and hint stores, the sans-I/O request path) → CartStorage, CartVersioning
 ///   CartSimulation (deterministic cluster simulator; `cartstore-sim`) → CartCluster
+///   CartServer (NIO runtime, authenticated peer transport, Hummingbird HTTP API, lifecycle,
+///     metrics; `cartstore-server`) → CartCluster
+///   cartstore (the command-line client) → HTTP only
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -22,12 +25,22 @@ let package = Package(
         .executable(name: "cartstore-dump", targets: ["cartstore-dump"]),
         .executable(name: "cartstore-bench", targets: ["cartstore-bench"]),
         .executable(name: "cartstore-sim", targets: ["cartstore-sim"]),
+        .executable(name: "cartstore-server", targets: ["cartstore-server"]),
+        .executable(name: "cartstore", targets: ["cartstore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -96,6 +109,51 @@ let package = Package(
             dependencies: [
                 "CartSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartServer",
+            dependencies: [
+                "CartCluster", "CartStorage", "CartVersioning",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartstore-server",
+            dependencies: [
+                "CartServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartstore",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CartServerTests",
+            dependencies: [
+                "CartServer", "CartCluster", "CartTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
         ),

@@ -122,6 +122,9 @@ public final class HintStore: Sendable {
     /// Hints held, in all.
     public var count: Int { index.withLock { $0.byTarget.values.reduce(0) { $0 + $1.count } } }
 
+    /// Hints held for `target`.
+    public func count(for target: NodeID) -> Int { index.withLock { $0.byTarget[target]?.count ?? 0 } }
+
     /// Bytes of hints held for `target`.
     public func bytes(for target: NodeID) -> Int { index.withLock { $0.bytes[target] ?? 0 } }
 

@@ -190,7 +190,13 @@ extension ClusterNode {
         var sent = false
         for target in silent {
             let intended = request.standsInFor[target] ?? target
-            guard let next = nextTarget(standingInFor: intended, in: request, nowMs: nowMs) else { continue }
+            guard let next = nextTarget(standingInFor: intended, in: request, nowMs: nowMs) else {
+                // No node is left to stand in (a cluster of about N nodes): this coordinator
+                // keeps the hint itself, so that the write reaches the replica once it is back.
+                // It does not count toward W: this node's own copy already did.
+                if intended != node { _ = storeWrite(record, key: request.request.key, hintFor: intended, nowMs: nowMs) }
+                continue
+            }
             quorum.addTarget(next)
             request.stage = .writing(quorum)
             sent = true

@@ -30,7 +30,7 @@ extension ClusterNode {
     }
 
     /// A replica's write, or a fallback's hint: true once durable.
-    private mutating func storeWrite(_ record: StoredRecord, key: [UInt8], hintFor: NodeID?, nowMs: UInt64) -> Bool {
+    mutating func storeWrite(_ record: StoredRecord, key: [UInt8], hintFor: NodeID?, nowMs: UInt64) -> Bool {
         guard let owner = hintFor, owner != node else {
             do { try storage.replicas.merge(key, record) } catch { return false }
             return true

@@ -1,0 +1,124 @@
+import CartCluster
+import CartStorage
+import HTTPTypes
+import Hummingbird
+
+/// `/admin/*`, `/health`, `/ready` and `/metrics`: what an operator asks a node.
+struct AdminRoutes: Sendable {
+    let runtime: NodeRuntime
+    let transport: PeerTransport
+    let members: [Member]
+    let metrics: ServerMetrics
+    /// False until the node serves and again once it stops (graceful shutdown).
+    let ready: ServingState
+
+    struct RingBody: Encodable {
+        struct Owner: Encodable {
+            var node: String
+            var partitions: Int
+        }
+        var partitionBits: Int
+        var partitions: Int
+        var replicas: Int
+        var nodes: [Owner]
+    }
+
+    struct MembersBody: Encodable {
+        struct Entry: Encodable {
+            var node: String
+            var http: String
+            var peer: String
+            var status: String
+            var connected: Bool
+        }
+        var `self`: String
+        var members: [Entry]
+    }
+
+    struct StatusBody: Encodable {
+        var node: String
+        var requestsInFlight: Int
+        var clientsWaiting: Int
+        var hintsPending: [String: Int]
+        var hintBytes: [String: Int]
+        var statistics: [String: Int]
+        var engine: [String: UInt64]
+        var transport: [String: Int]
+    }
+
+    func ring(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
+        let ring = runtime.configuration.ring
+        let owners = ring.nodes.map { RingBody.Owner(node: "\($0.value)", partitions: ring.partitions(ownedBy: $0).count) }
+        return try JSONBody.response(RingBody(partitionBits: ring.partitionBits, partitions: ring.partitionCount,
+                                              replicas: runtime.configuration.fallbackNamespace.n, nodes: owners))
+    }
+
+    func members(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
+        let suspected = runtime.snapshot.suspected
+        let own = runtime.configuration.node
+        let entries = members.map { member -> MembersBody.Entry in
+            let connected = member.id == own || transport.isConnected(to: member.id)
+            let status = member.id == own ? "self" : (connected && !suspected.contains(member.id) ? "up" : "down")
+            return MembersBody.Entry(node: "\(member.node)", http: "\(member.http)", peer: "\(member.peer)",
+                                     status: status, connected: connected)
+        }
+        return try JSONBody.response(MembersBody(self: "\(own.value)", members: entries))
+    }
+
+    func status(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
+        let snapshot = runtime.snapshot
+        let statistics = snapshot.statistics
+        let hints = runtime.storage.hints
+        var pending: [String: Int] = [:]
+        var bytes: [String: Int] = [:]
+        for target in hints.targets {
+            pending["\(target.value)"] = hints.count(for: target)
+            bytes["\(target.value)"] = hints.bytes(for: target)
+        }
+        let engine = runtime.storage.engine.stats()
+        let body = StatusBody(
+            node: "\(runtime.configuration.node.value)",
+            requestsInFlight: snapshot.requestsInFlight, clientsWaiting: snapshot.waitingClients,
+            hintsPending: pending, hintBytes: bytes,
+            statistics: [
+                "clientRequests": statistics.clientRequests, "forwarded": statistics.forwarded,
+                "coordinatedReads": statistics.coordinatedReads, "coordinatedWrites": statistics.coordinatedWrites,
+                "rejected": statistics.rejected, "unavailable": statistics.unavailable,
+                "storageFailures": statistics.storageFailures, "readRepairsSent": statistics.readRepairsSent,
+                "readRepairsSkipped": statistics.readRepairsSkipped, "sloppyWrites": statistics.sloppyWrites,
+                "hintsStored": statistics.hintsStored, "hintsDelivered": statistics.hintsDelivered,
+                "hintsDropped": statistics.hintsDropped, "hintsRefused": statistics.hintsRefused,
+                "hintsUnknown": statistics.hintsUnknown, "suspicions": statistics.suspicions,
+            ],
+            engine: [
+                "writes": engine.writes, "writeGroups": engine.writeGroups, "walSyncs": engine.walSyncs,
+                "flushes": engine.flushCount, "compactions": engine.compactionCount,
+                "userBytes": engine.bytesWrittenByUser, "compactionWrittenBytes": engine.bytesCompactedWritten,
+                "cacheHits": engine.cacheHits, "cacheMisses": engine.cacheMisses,
+                "memtableBytes": UInt64(engine.memtableBytes), "cacheBytes": UInt64(engine.cacheBytes),
+                "segments": UInt64(engine.segmentsPerLevel.reduce(0, +)), "bytesOnDisk": engine.bytesPerLevel.reduce(0, +),
+                "stalls": engine.stallCount,
+            ],
+            transport: [
+                "handshakesRefused": transport.counters.refusedHandshakes.load(ordering: .relaxed),
+                "messagesRejected": transport.counters.rejectedMessages.load(ordering: .relaxed),
+                "messagesDropped": transport.counters.droppedMessages.load(ordering: .relaxed),
+            ])
+        return try JSONBody.response(body)
+    }
+
+    func health(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
+        try JSONBody.response(["status": "ok"])
+    }
+
+    func readiness(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
+        guard ready.isServing else { throw APIError(.serviceUnavailable, "not_ready", "the node is starting or stopping") }
+        return try JSONBody.response(["status": "ready"])
+    }
+
+    func metricsText(_ request: Request, context: APIRequestContext) -> Response {
+        let bytes = metrics.render(runtime: runtime, transport: transport, members: members)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,163 @@
+import CartCluster
+import Dispatch
+import Logging
+import NIOCore
+import Synchronization
+
+/// Drives one `ClusterNode` with real time, real sockets and the real engine: the server's
+/// counterpart of the simulator's scheduler, and the only place the server touches the protocol.
+///
+/// Every event (a client request from the HTTP layer, a message from the peer transport, a
+/// timer) is queued on one serial dispatch queue, so `ClusterNode.handle` runs on one thread at a
+/// time, off the event loops (it calls the engine synchronously, and a write waits on fdatasync).
+/// Its effects are carried out in order: sends go to the transport's bounded per-peer queues,
+/// timers to an event loop, replies to the waiting HTTP handler.
+///
+/// Lifecycle: `running` from `start` until `stop`; after `stop` no event reaches the node and
+/// every waiting client is answered with `RuntimeError.stopped`.
+///
+/// Thread safety: `Sendable`; the node lives in a `Mutex` taken only on the queue (uncontended),
+/// which is what proves it is touched by one thread at a time.
+public final class NodeRuntime: Sendable {
+    /// Why a client request got no reply from the node.
+    public enum RuntimeError: Error, Hashable, Sendable, CustomStringConvertible {
+        case stopped
+        public var description: String { "the node is shutting down" }
+    }
+
+    /// What the admin endpoints show, published after every event.
+    public struct Snapshot: Sendable {
+        public var statistics = NodeStatistics()
+        public var requestsInFlight = 0
+        public var suspected: Set<NodeID> = []
+        public var waitingClients = 0
+    }
+
+    private enum Phase: Sendable { case created, running, stopped }
+
+    public let configuration: NodeConfiguration
+    public let storage: NodeStorage
+    private let node: Mutex<ClusterNode>
+    private let queue = DispatchQueue(label: "cartstore.node")
+    private let clock: WallClock
+    private let timers: any EventLoop
+    private let transport: PeerTransport
+    private let logger: Logger
+    private let phase = Mutex(Phase.created)
+    private let waiting = Mutex<[UInt64: CheckedContinuation<Result<ClientReply, RuntimeError>, Never>]>([:])
+    private let nextTag = Atomic<UInt64>(0)
+    private let published = Mutex(Snapshot())
+
+    /// A runtime for the node over `storage`. Throws if the configuration does not validate.
+    public init(configuration: NodeConfiguration, storage: NodeStorage, transport: PeerTransport, clock: WallClock,
+                timers: any EventLoop, logger: Logger) throws(NodeConfiguration.Invalid) {
+        self.configuration = configuration
+        self.storage = storage
+        self.transport = transport
+        self.clock = clock
+        self.timers = timers
+        self.logger = logger
+        node = Mutex(try ClusterNode(configuration: configuration, storage: storage, nowMs: clock.nowMs()))
+    }
+
+    /// Starts the node: its first timers, and messages from the transport.
+    public func start() {
+        let started = phase.withLock { phase -> Bool in
+            guard case .created = phase else { return false }
+            phase = .running
+            return true
+        }
+        precondition(started, "NodeRuntime.start called twice")
+        transport.setReceiver { [weak self] message, from in self?.enqueue(.message(message, from: from)) }
+        queue.async {
+            let now = self.clock.nowMs()
+            let effects = self.node.withLock { $0.start(nowMs: now) }
+            self.perform(effects, nowMs: now)
+        }
+    }
+
+    /// Asks the node to handle `request`; returns its reply (by the request's deadline).
+    public func submit(_ request: ClientRequest) async -> Result<ClientReply, RuntimeError> {
+        let tag = nextTag.wrappingAdd(1, ordering: .relaxed).newValue
+        return await withCheckedContinuation { continuation in
+            let accepted = phase.withLock { phase -> Bool in
+                guard case .running = phase else { return false }
+                waiting.withLock { $0[tag] = continuation }
+                return true
+            }
+            guard accepted else { return continuation.resume(returning: .failure(.stopped)) }
+            enqueue(.client(request, client: ClientTag(tag)))
+        }
+    }
+
+    /// What the node counted and holds, as of the last event.
+    public var snapshot: Snapshot { published.withLock { $0 } }
+
+    /// Waits (up to `timeoutMs`) until no client request is in flight in the node or waiting
+    /// for its reply: the drain of a graceful shutdown.
+    public func drain(timeoutMs: UInt64) async {
+        let deadline = clock.nowMs() + timeoutMs
+        while clock.nowMs() < deadline {
+            let busy = published.withLock { $0.requestsInFlight } + waiting.withLock { $0.count }
+            if busy == 0 { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Stops handling events; answers every waiting client with `RuntimeError.stopped`. Waits
+    /// for the event being handled, if any, to finish.
+    public func stop() {
+        let wasRunning = phase.withLock { phase -> Bool in
+            defer { phase = .stopped }
+            if case .running = phase { return true }
+            return false
+        }
+        guard wasRunning else { return }
+        queue.sync {}
+        let orphans = waiting.withLock { waiting in
+            defer { waiting.removeAll() }
+            return Array(waiting.values)
+        }
+        for continuation in orphans { continuation.resume(returning: .failure(.stopped)) }
+    }
+
+    // MARK: - The event loop of the protocol
+
+    private func enqueue(_ event: NodeEvent) {
+        queue.async {
+            guard self.phase.withLock({ if case .running = $0 { return true } else { return false } }) else { return }
+            let now = self.clock.nowMs()
+            let effects = self.node.withLock { $0.handle(event, nowMs: now) }
+            self.perform(effects, nowMs: now)
+        }
+    }
+
+    /// Carries out `effects` in order. Runs on the queue.
+    private func perform(_ effects: [NodeEffect], nowMs: UInt64) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        for effect in effects {
+            switch effect {
+            case let .send(message, to):
+                transport.send(message, to: to)
+            case let .setTimer(timer, atMs):
+                // One millisecond late rather than early: the node compares its deadlines with
+                // the wall clock, the event loop schedules by the monotonic one.
+                let delay = Int64(clamping: atMs > nowMs ? atMs - nowMs : 0) + 1
+                timers.scheduleTask(in: .milliseconds(delay)) { [weak self] in self?.enqueue(.timer(timer)) }
+            case let .reply(reply, client):
+                let continuation = waiting.withLock { $0.removeValue(forKey: client.value) }
+                continuation?.resume(returning: .success(reply))
+            }
+        }
+        let snapshot = node.withLock { node in
+            Snapshot(statistics: node.statistics, requestsInFlight: node.requestsInFlight,
+                     suspected: Set(configuration.ring.nodes.filter { node.suspects($0, nowMs: nowMs) }),
+                     waitingClients: 0)
+        }
+        let waitingCount = waiting.withLock { $0.count }
+        published.withLock {
+            $0 = snapshot
+            $0.waitingClients = waitingCount
+        }
+    }
+}

@@ -1,0 +1,483 @@
+import CartTestSupport
+import CartVersioning
+import Testing
+@testable import CartCluster
+
+/// The internode message codec: every message, request, reply, rejection and error case
+/// survives a round trip with equal value and equal bytes; the worked examples of
+/// data-format.md are what the encoder writes; truncated, extended, mutated and malformed
+/// bytes are refused with a `WireError` (never a trap), and whatever decodes is canonical.
+@Suite struct ClusterMessageCodecTests {
+    typealias Codec = ClusterMessageCodec
+
+    let phone = ReplicaID(node: 1, epoch: 1)
+    let laptop = ReplicaID(node: 2, epoch: 7)
+
+    // MARK: Values
+
+    func cartRecord() throws -> StoredRecord {
+        var cart = CartState()
+        try cart.apply(.add(sku: "A1", quantity: 2,
+                            details: CartItemDetails(name: "Mug", priceMinor: 1299, metadata: ["color": "red"])),
+                       id: OperationID("k1"), at: phone, issuedCounter: 0, nowMs: 1_000)
+        try cart.apply(.changeQuantity(sku: "A1", delta: -1), id: OperationID("k2"), at: laptop, issuedCounter: 0,
+                       nowMs: 2_000)
+        return .cart(cart)
+    }
+
+    func siblingsRecord() throws -> StoredRecord {
+        var set = SiblingSet()
+        try set.write(Sibling(value: [1, 2, 3], timestampMs: 10), context: VersionVector(), at: phone, issuedCounter: 0)
+        try set.write(Sibling(value: [4], timestampMs: 20), context: VersionVector(), at: laptop, issuedCounter: 0)
+        try set.write(.deletion(timestampMs: 30), context: VersionVector(), at: phone, issuedCounter: 1)
+        return .siblings(set)
+    }
+
+    var vector: VersionVector { VersionVector([phone: 3, laptop: 1]) }
+
+    /// A context with a gap: laptop's event 5 seen, 2…4 not.
+    var contextWithCloud: CausalContext {
+        CausalContext(versionVector: vector, dotCloud: [Dot(replica: laptop, counter: 5)])
+    }
+
+    func requests() -> [ClientRequest] {
+        let key = Array("cart:7".utf8)
+        let opaque = Array("kv:x".utf8)
+        let details = CartItemDetails(name: "Mug", priceMinor: -5,
+                                      metadata: ["size": "L", "color": "red", "é": "x", "": ""])
+        let operations: [CartOperation] = [
+            .add(sku: "A1", quantity: 2, details: details),
+            .add(sku: "A2", quantity: Int64.max, details: CartItemDetails()),
+            .changeQuantity(sku: "A1", delta: -1),
+            .changeQuantity(sku: "A1", delta: Int64.min),
+            .setQuantity(sku: "A1", quantity: 0),
+            .updateDetails(sku: "A1", details: CartItemDetails(priceMinor: 0)),
+            .updateDetails(sku: "A1", details: CartItemDetails(metadata: [:])),
+            .remove(sku: "café"),
+            .clear,
+        ]
+        var requests: [ClientRequest] = [
+            ClientRequest(key: key, operation: .get),
+            ClientRequest(key: key, operation: .get, r: 1, w: 3, timeoutMs: 5_000),
+            ClientRequest(key: opaque, operation: .put(value: [0, 0xFF], context: nil)),
+            ClientRequest(key: opaque, operation: .put(value: [], context: vector), r: 0, w: 0, timeoutMs: 0),
+            ClientRequest(key: opaque, operation: .put(value: [1], context: VersionVector())),
+            ClientRequest(key: opaque, operation: .delete(context: nil)),
+            ClientRequest(key: opaque, operation: .delete(context: vector), timeoutMs: UInt64.max),
+            ClientRequest(key: [], operation: .get),
+        ]
+        for (index, operation) in operations.enumerated() {
+            let observed: CausalContext? = index % 2 == 0 ? contextWithCloud : nil
+            requests.append(ClientRequest(key: key, operation: .cart(operation, id: OperationID("op-\(index)"),
+                                                                     observed: observed)))
+        }
+        requests.append(ClientRequest(key: key, operation: .cart(.clear, id: OperationID("é"), observed: CausalContext())))
+        return requests
+    }
+
+    func quorumErrors() -> [QuorumError] {
+        [
+            .unreachable(needed: 2, answered: 1, failed: 2, replicas: 3),
+            .unreachable(needed: Int.min, answered: -1, failed: Int.max, replicas: 0),
+            .timedOut(needed: 3, answered: 0, replicas: 3),
+        ]
+    }
+
+    func cartErrors() -> [CartOperationError] {
+        [
+            .invalidSKU("", reason: "must not be empty"),
+            .invalidQuantity(-3, reason: "must be >= 1"),
+            .invalidQuantity(Int64.min, reason: ""),
+            .invalidDetails("price must not be negative"),
+            .itemNotFound(sku: "A1"),
+            .cartFull(itemsMax: 256),
+            .cartTooLarge(bytesMax: 256 << 10),
+            .invalidOperationID(reason: "must have 1...64 bytes"),
+            .staleContext(reason: "item A1"),
+            .missingOwnWrites(replica: phone, seen: 3, issued: 5),
+            .observedContextNotCovered,
+            .tooManyReplicas(max: 128),
+            .counterExhausted(laptop),
+            .tooManyRecentOperations(max: 1_024),
+        ]
+    }
+
+    func siblingErrors() -> [SiblingWriteError] {
+        [
+            .contextNotCovered,
+            .missingOwnWrites(replica: laptop, seen: 0, issued: UInt64.max),
+            .counterExhausted(ReplicaID(node: UInt64.max, epoch: UInt32.max)),
+            .tooManyReplicas(max: 128),
+            .valueTooLarge(bytes: 600_000, bytesMax: 512 << 10),
+        ]
+    }
+
+    func rejections() -> [RequestRejection] {
+        var rejections: [RequestRejection] = [
+            .invalidQuorum(.n(0)),
+            .invalidQuorum(.n(17)),
+            .invalidQuorum(.r(-1, n: 3)),
+            .invalidQuorum(.w(4, n: 3)),
+            .invalidTimeout(ms: 0, maxMs: 60_000),
+            .invalidTimeout(ms: UInt64.max, maxMs: 1),
+            .invalidKey(bytes: 0, max: ReplicaStore.keyBytesMax),
+            .invalidKey(bytes: 70_000, max: ReplicaStore.keyBytesMax),
+        ]
+        rejections += ConflictPolicy.allCases.map { RequestRejection.wrongKind(policy: $0) }
+        rejections += cartErrors().map { RequestRejection.cart($0) }
+        rejections += siblingErrors().map { RequestRejection.siblings($0) }
+        return rejections
+    }
+
+    func replies() throws -> [ClientReply] {
+        var replies: [ClientReply] = [
+            .found(try cartRecord()),
+            .found(try siblingsRecord()),
+            .notFound,
+            .written(record: try cartRecord(), dot: Dot(replica: laptop, counter: 1), duplicate: false, acks: 2),
+            .written(record: try siblingsRecord(), dot: Dot(replica: ReplicaID(node: UInt64.max, epoch: UInt32.max),
+                                                            counter: UInt64.max),
+                     duplicate: true, acks: 0),
+            .storageFailed("disk full: /data/000007.seg"),
+            .storageFailed(""),
+        ]
+        replies += quorumErrors().map { ClientReply.unavailable($0) }
+        replies += rejections().map { ClientReply.rejected($0) }
+        return replies
+    }
+
+    /// Every message case, with every request operation, cart operation, reply, rejection and
+    /// error case inside `forward` and `forwardReply`.
+    func allMessages() throws -> [ClusterMessage] {
+        let cart = try cartRecord()
+        let siblings = try siblingsRecord()
+        var messages: [ClusterMessage] = [
+            .read(id: 1, key: Array("cart:42".utf8)),
+            .read(id: UInt64.max, key: []),
+            .readReply(id: 2, record: cart, ok: true),
+            .readReply(id: 3, record: siblings, ok: true),
+            .readReply(id: 3, record: nil, ok: false),
+            .readReply(id: 3, record: nil, ok: true),
+            .write(id: 4, key: Array("kv:1".utf8), record: siblings, hintFor: nil),
+            .write(id: 5, key: Array("cart:1".utf8), record: cart, hintFor: NodeID(9)),
+            .writeReply(id: 6, ok: true),
+            .writeReply(id: 7, ok: false),
+            .forwardAccepted(id: 8),
+            .repair(key: Array("cart:1".utf8), record: cart),
+        ]
+        for (index, request) in requests().enumerated() {
+            messages.append(.forward(id: 100 + UInt64(index), request: request))
+        }
+        for (index, reply) in try replies().enumerated() {
+            messages.append(.forwardReply(id: 200 + UInt64(index), reply: reply))
+        }
+        return messages
+    }
+
+    // MARK: Round trips
+
+    @Test func everyMessageRoundTripsWithEqualBytes() throws {
+        for message in try allMessages() {
+            let bytes = try Codec.encode(message)
+            let decoded = try Codec.decode(bytes)
+            #expect(decoded == message, "\(message)")
+            #expect(try Codec.encode(decoded) == bytes, "\(message)")
+        }
+    }
+
+    /// The value lists above reach every tag of every enum the codec writes.
+    @Test func theMessagesCoverEveryTag() throws {
+        let encoded = try allMessages().map { try Codec.encode($0) }
+        func tags<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> Set<UInt8> where T.RawValue == UInt8 {
+            Set(T.allCases.map(\.rawValue))
+        }
+        #expect(Set(encoded.map { $0[1] }) == tags(Codec.MessageTag.self))
+
+        let forwards = encoded.filter { $0[1] == Codec.MessageTag.forward.rawValue }
+        // version, tag, id (8), key length (1 byte for these keys), key, operation tag.
+        #expect(Set(forwards.map { $0[11 + Int($0[10])] }) == tags(Codec.OperationTag.self))
+        let cartForwards = forwards.filter { $0[11 + Int($0[10])] == Codec.OperationTag.cart.rawValue }
+        #expect(Set(cartForwards.map { $0[12 + Int($0[10])] }) == tags(Codec.CartOperationTag.self))
+
+        let replies = encoded.filter { $0[1] == Codec.MessageTag.forwardReply.rawValue }
+        #expect(Set(replies.map { $0[10] }) == tags(Codec.ReplyTag.self))
+        let unavailable = replies.filter { $0[10] == Codec.ReplyTag.unavailable.rawValue }
+        #expect(Set(unavailable.map { $0[11] }) == tags(Codec.QuorumErrorTag.self))
+        let rejected = replies.filter { $0[10] == Codec.ReplyTag.rejected.rawValue }
+        #expect(Set(rejected.map { $0[11] }) == tags(Codec.RejectionTag.self))
+        func nested(_ tag: Codec.RejectionTag) -> Set<UInt8> {
+            Set(rejected.filter { $0[11] == tag.rawValue }.map { $0[12] })
+        }
+        #expect(nested(.invalidQuorum) == tags(Codec.QuorumInvalidTag.self))
+        #expect(nested(.wrongKind) == tags(ConflictPolicy.self))
+        #expect(nested(.cart) == tags(Codec.CartErrorTag.self))
+        #expect(nested(.siblings) == tags(Codec.SiblingErrorTag.self))
+    }
+
+    /// The worked examples of data-format.md ("Internode messages").
+    @Test func workedExamplesMatchTheDocument() throws {
+        #expect(try Codec.encode(.read(id: 1, key: Array("cart:42".utf8))) == [
+            0x01, 0x01,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+            0x07, 0x63, 0x61, 0x72, 0x74, 0x3a, 0x34, 0x32,
+        ])
+        #expect(try Codec.encode(.writeReply(id: 258, ok: true)) == [
+            0x01, 0x04,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02,
+            0x01,
+        ])
+        #expect(try Codec.encode(.forwardReply(id: 5, reply: .rejected(.invalidQuorum(.r(4, n: 3))))) == [
+            0x01, 0x07,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
+            0x04, 0x01, 0x02, 0x08, 0x06,
+        ])
+    }
+
+    // MARK: Refusals
+
+    /// Decodes `bytes`, which must fail with `code` (at `offset`, if given).
+    func expectRefused(_ bytes: [UInt8], _ code: WireError.Code, at offset: Int? = nil,
+                       _ comment: @autoclosure () -> String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+        do throws(WireError) {
+            let message = try Codec.decode(bytes)
+            Issue.record("decoded \(message), expected \(code) \(comment())", sourceLocation: sourceLocation)
+        } catch {
+            // Plain checks, so that the (long) comment is built only for a failure.
+            if error.code != code {
+                Issue.record("\(error), expected \(code) \(comment())", sourceLocation: sourceLocation)
+            } else if let offset, error.offset != offset {
+                Issue.record("\(error), expected offset \(offset) \(comment())", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test func everyStrictPrefixIsRefused() throws {
+        for message in try allMessages() {
+            let bytes = try Codec.encode(message)
+            for length in 0..<bytes.count {
+                expectRefused(Array(bytes[..<length]), .truncated, "\(message) cut to \(length) bytes")
+            }
+        }
+    }
+
+    @Test func trailingBytesAreRefused() throws {
+        for message in try allMessages() {
+            let bytes = try Codec.encode(message)
+            expectRefused(bytes + [0], .trailingBytes, at: bytes.count, "\(message)")
+        }
+    }
+
+    @Test func unknownVersionsAndTagsAreRefused() throws {
+        func setting(_ bytes: [UInt8], at index: Int, with value: UInt8) -> [UInt8] {
+            var copy = bytes
+            copy[index] = value
+            return copy
+        }
+        let read = try Codec.encode(.read(id: 1, key: [0x6b]))
+        expectRefused(setting(read, at: 0, with: 0), .unsupportedVersion, at: 0)
+        expectRefused(setting(read, at: 0, with: 2), .unsupportedVersion, at: 0)
+        for tag: UInt8 in [0, 9, 0xFF] {
+            expectRefused(setting(read, at: 1, with: tag), .unknownTag, at: 1)
+        }
+
+        // forward: 01 05 id(8) 01 6b, then the operation tag at 12 (and a cart operation's at 13).
+        let get = try Codec.encode(.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .get)))
+        expectRefused(setting(get, at: 12, with: 0), .unknownTag, at: 12)
+        expectRefused(setting(get, at: 12, with: 5), .unknownTag, at: 12)
+        let clear = try Codec.encode(.forward(id: 1, request: ClientRequest(key: [0x6b],
+                                                                             operation: .cart(.clear, id: OperationID("i"), observed: nil))))
+        expectRefused(setting(clear, at: 13, with: 7), .unknownTag, at: 13)
+
+        // forwardReply: 01 07 id(8), then the reply tag at 10 and nested tags at 11 and 12.
+        func reply(_ reply: ClientReply) throws -> [UInt8] { try Codec.encode(.forwardReply(id: 1, reply: reply)) }
+        expectRefused(setting(try reply(.notFound), at: 10, with: 7), .unknownTag, at: 10)
+        expectRefused(setting(try reply(.notFound), at: 10, with: 0), .unknownTag, at: 10)
+        expectRefused(setting(try reply(.unavailable(.timedOut(needed: 1, answered: 0, replicas: 1))), at: 11, with: 3),
+                      .unknownTag, at: 11)
+        expectRefused(setting(try reply(.rejected(.invalidTimeout(ms: 0, maxMs: 1))), at: 11, with: 7), .unknownTag, at: 11)
+        expectRefused(setting(try reply(.rejected(.invalidQuorum(.n(0)))), at: 12, with: 4), .unknownTag, at: 12)
+        expectRefused(setting(try reply(.rejected(.wrongKind(policy: .cart))), at: 12, with: 0), .unknownTag, at: 12)
+        expectRefused(setting(try reply(.rejected(.wrongKind(policy: .cart))), at: 12, with: 4), .unknownTag, at: 12)
+        expectRefused(setting(try reply(.rejected(.cart(.observedContextNotCovered))), at: 12, with: 14),
+                      .unknownTag, at: 12)
+        expectRefused(setting(try reply(.rejected(.siblings(.contextNotCovered))), at: 12, with: 6),
+                      .unknownTag, at: 12)
+    }
+
+    @Test func booleansAndPresenceBytesAreZeroOrOne() throws {
+        let writeReply = try Codec.encode(.writeReply(id: 1, ok: true))
+        var bad = writeReply
+        bad[10] = 2
+        expectRefused(bad, .invalidValue, at: 10)
+        // readReply: 01 02 id(8), record presence at 10.
+        var readReply = try Codec.encode(.readReply(id: 1, record: nil, ok: true))
+        readReply[10] = 0xFF
+        expectRefused(readReply, .invalidValue, at: 10)
+    }
+
+    /// Replaces the first occurrence of `pattern` in `bytes`.
+    func replacing(_ pattern: [UInt8], with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count >= pattern.count else { return nil }
+        for start in 0...(bytes.count - pattern.count) where Array(bytes[start..<(start + pattern.count)]) == pattern {
+            var result = bytes
+            result.replaceSubrange(start..<(start + pattern.count), with: replacement)
+            return result
+        }
+        return nil
+    }
+
+    @Test func invalidUTF8IsRefused() throws {
+        // "ZZ" is `02 5a 5a` on the wire: its two bytes are swapped for invalid UTF-8.
+        let carriers: [ClusterMessage] = [
+            .forwardReply(id: 1, reply: .storageFailed("ZZ")),
+            .forwardReply(id: 1, reply: .rejected(.cart(.invalidSKU("ZZ", reason: "r")))),
+            .forward(id: 1, request: ClientRequest(key: [0x6b], operation: .cart(.remove(sku: "ZZ"), id: OperationID("i"),
+                                                                                  observed: nil))),
+            .forward(id: 1, request: ClientRequest(key: [0x6b], operation: .cart(.clear, id: OperationID("ZZ"),
+                                                                                  observed: nil))),
+            .forward(id: 1, request: ClientRequest(key: [0x6b], operation: .cart(
+                .updateDetails(sku: "A", details: CartItemDetails(metadata: ["ZZ": "v"])), id: OperationID("i"), observed: nil))),
+            .forward(id: 1, request: ClientRequest(key: [0x6b], operation: .cart(
+                .updateDetails(sku: "A", details: CartItemDetails(metadata: ["k": "ZZ"])), id: OperationID("i"), observed: nil))),
+        ]
+        let invalid: [[UInt8]] = [[0xC3, 0x28], [0xC0, 0xAF], [0xFF, 0xFE], [0xED, 0xA0], [0x80, 0x80]]
+        for message in carriers {
+            let bytes = try Codec.encode(message)
+            for sequence in invalid {
+                let mutated = try #require(replacing([0x02, 0x5A, 0x5A], with: [0x02] + sequence, in: bytes))
+                expectRefused(mutated, .invalidUTF8, "\(message) with \(sequence)")
+            }
+        }
+    }
+
+    @Test func metadataKeysMustBeStrictlyAscendingAndDistinct() throws {
+        let message = ClusterMessage.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .cart(
+            .updateDetails(sku: "A", details: CartItemDetails(metadata: ["a": "1", "b": "2"])), id: OperationID("i"), observed: nil)))
+        let bytes = try Codec.encode(message)
+        let pairs: [UInt8] = [0x01, 0x61, 0x01, 0x31, 0x01, 0x62, 0x01, 0x32]
+        let swapped: [UInt8] = [0x01, 0x62, 0x01, 0x32, 0x01, 0x61, 0x01, 0x31]
+        expectRefused(try #require(replacing(pairs, with: swapped, in: bytes)), .nonCanonical, "descending keys")
+        let repeated: [UInt8] = [0x01, 0x61, 0x01, 0x31, 0x01, 0x61, 0x01, 0x32]
+        expectRefused(try #require(replacing(pairs, with: repeated, in: bytes)), .nonCanonical, "repeated key")
+        // "é" decomposed (65 cc 81) then precomposed (c3 a9): ascending bytes, one `String`.
+        let equivalent: [UInt8] = [0x03, 0x65, 0xCC, 0x81, 0x01, 0x31, 0x02, 0xC3, 0xA9, 0x01, 0x32]
+        expectRefused(try #require(replacing(pairs, with: equivalent, in: bytes)), .nonCanonical, "equivalent keys")
+    }
+
+    @Test func nonMinimalVarintsAreRefused() throws {
+        // read: 01 01 id(8) 01 6b; the key length 1 written as 81 00.
+        let bytes = try Codec.encode(.read(id: 1, key: [0x6b]))
+        expectRefused(Array(bytes[..<10]) + [0x81, 0x00, 0x6b], .nonMinimalVarint, at: 10)
+    }
+
+    @Test func aVersionVectorWithADotCloudIsRefused() throws {
+        var writer = WireWriter()
+        writer.u8(Codec.version)
+        writer.u8(Codec.MessageTag.forward.rawValue)
+        writer.u64(1)
+        try writer.lengthPrefixed([0x6b], "key", maxBytes: Codec.keyBytesMax)
+        writer.u8(Codec.OperationTag.delete.rawValue)
+        writer.bool(true)
+        try writer.lengthPrefixed(try RecordCodec.encode(contextWithCloud), "context", maxBytes: Codec.blobBytesMax)
+        writer.bool(false)
+        writer.bool(false)
+        writer.bool(false)
+        // 01 05 id(8) 01 6b 03 01, then the vector's length at 14.
+        expectRefused(writer.bytes, .nonCanonical, at: 14)
+    }
+
+    @Test func aCorruptRecordIsRefusedWithTheRecordCodecsReason() throws {
+        let record = try cartRecord()
+        var bytes = try Codec.encode(.repair(key: [0x6b], record: record))
+        let start = bytes.count - (try RecordCodec.encode(record)).count
+        bytes[start] = 9
+        do throws(WireError) {
+            let message = try Codec.decode(bytes)
+            Issue.record("decoded \(message)")
+        } catch {
+            #expect(error.code == .invalidRecord && error.offset == start, "\(error)")
+            #expect(error.cause?.code == .unsupportedVersion, "\(error)")
+        }
+    }
+
+    @Test func encodingRefusesWhatDecodingWould() throws {
+        func expectUnencodable(_ message: ClusterMessage, _ code: WireError.Code, _ comment: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) {
+            do throws(WireError) {
+                let bytes = try Codec.encode(message)
+                Issue.record("encoded \(bytes.count) bytes, expected \(code): \(comment)", sourceLocation: sourceLocation)
+            } catch {
+                #expect(error.code == code, "\(error): \(comment)", sourceLocation: sourceLocation)
+            }
+        }
+        let longKey = [UInt8](repeating: 0x61, count: Codec.keyBytesMax + 1)
+        expectUnencodable(.read(id: 1, key: longKey), .limitExceeded, "key too long")
+        expectUnencodable(.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .get, r: -1)), .invalidValue,
+                          "negative R")
+        expectUnencodable(.forwardReply(id: 1, reply: .storageFailed(String(repeating: "x", count: Codec.stringBytesMax + 1))),
+                          .limitExceeded, "string too long")
+        expectUnencodable(.forwardReply(id: 1, reply: .written(record: try cartRecord(), dot: Dot(replica: phone, counter: 0),
+                                                               duplicate: false, acks: 1)),
+                          .invalidValue, "dot counter 0")
+        expectUnencodable(.forwardReply(id: 1, reply: .written(record: try cartRecord(), dot: Dot(replica: phone, counter: 1),
+                                                               duplicate: false, acks: -1)),
+                          .invalidValue, "negative ack count")
+        expectUnencodable(.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .delete(context: VersionVector([phone: UInt64.max])))),
+                          .invalidRecord, "a vector counter beyond counterMax")
+        var metadata: [String: String] = [:]
+        for index in 0...Codec.metadataPairsMax { metadata["k\(index)"] = "" }
+        expectUnencodable(.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .cart(
+            .updateDetails(sku: "A", details: CartItemDetails(metadata: metadata)), id: OperationID("i"), observed: nil))),
+                          .limitExceeded, "too many metadata pairs")
+    }
+
+    // MARK: Robustness
+
+    /// Random bit flips, byte replacements and insertions in encoded messages, and random
+    /// garbage: decoding returns or throws, never traps, and whatever decodes re-encodes to the
+    /// same bytes.
+    @Test func mutatedMessagesNeverTrap() throws {
+        let seed = TestSeed.make("mutatedMessagesNeverTrap")
+        var rng = SeededRandom(seed: seed)
+        let encoded = try allMessages().map { try Codec.encode($0) }
+        var decoded = 0
+        var refused = 0
+        for round in 0..<20_000 {
+            var bytes: [UInt8]
+            if round % 10 == 9 {
+                let count = rng.below(64)
+                bytes = rng.bytes(count)
+                if bytes.count >= 2, rng.chance(80) {
+                    bytes[0] = Codec.version
+                    bytes[1] = UInt8(1 + rng.below(8))
+                }
+            } else {
+                bytes = rng.pick(encoded)
+                let mutations = 1 + rng.below(3)
+                for _ in 0..<mutations {
+                    let kind = rng.below(4)
+                    let index = rng.below(bytes.count + (kind == 3 ? 1 : 0))
+                    let random = UInt8(truncatingIfNeeded: rng.next())
+                    switch kind {
+                    case 0, 1: bytes[index] ^= UInt8(1) << (random % 8)
+                    case 2: bytes[index] = random
+                    default: bytes.insert(random, at: index)
+                    }
+                }
+            }
+            let message: ClusterMessage
+            do {
+                message = try Codec.decode(bytes)
+            } catch {
+                refused += 1
+                continue
+            }
+            decoded += 1
+            let again = try? Codec.encode(message)
+            #expect(again == bytes,
+                    "round \(round): decoded bytes are not canonical; \(TestSeed.repro(seed, "mutatedMessagesNeverTrap"))")
+        }
+        print("wire mutations: \(decoded) decoded, \(refused) refused")
+        #expect(refused > 0)
+    }
+}
