@@ -71,6 +71,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -151,8 +154,9 @@ let package = Package(
         .testTarget(
             name: "CartServerTests",
             dependencies: [
-                "CartServer", "CartCluster", "CartTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "CartServer", "CartCluster", "CartStorage", "CartVersioning", "CartTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
