@@ -26,6 +26,14 @@ struct PeerFrameTests {
         }
     }
 
+    @Test("the worked example of data-format.md is what the encoder writes")
+    func workedExample() {
+        var buffer = ByteBuffer()
+        PeerFrame(kind: .challenge, payload: PeerHandshake.bigEndian(2) + Array(0..<32)).write(into: &buffer)
+        let hex = buffer.readableBytesView.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        #expect(hex.joined() == "0000002e01010000000000000002000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f48883675")
+    }
+
     @Test("lengths outside the phase's limit are refused before buffering")
     func lengthLimits() {
         var big = ByteBuffer()

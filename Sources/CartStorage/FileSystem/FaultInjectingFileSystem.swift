@@ -87,7 +87,9 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     public let base: any FileSystem
     private let state = Mutex(State())
-    private let syncHook = Mutex<(@Sendable (String) -> Void)?>(nil)
+    /// Boxed: a bare closure in a `Mutex` gains reabstraction thunks at every `withLock`.
+    private struct SyncHook: Sendable { let call: @Sendable (String) -> Void }
+    private let syncHook = Mutex<SyncHook?>(nil)
 
     public init(wrapping base: any FileSystem) {
         self.base = base
@@ -117,7 +119,7 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     /// Called with the path before every file or directory sync (nil removes it): tests block or
     /// slow syncs there to prove that nothing else waits for them.
-    public func setSyncHook(_ hook: (@Sendable (String) -> Void)?) { syncHook.withLock { $0 = hook } }
+    public func setSyncHook(_ hook: (@Sendable (String) -> Void)?) { syncHook.withLock { $0 = hook.map(SyncHook.init) } }
 
     /// Counts the operation; returns the fault to apply, if any.
     func check(_ operation: Operation, _ path: String) -> (errno: Int32, effect: Fault.Effect)? {
@@ -145,7 +147,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
 
     func runSyncHook(_ path: String) {
-        if let hook = syncHook.withLock({ $0 }) { hook(path) }
+        if let hook = syncHook.withLock({ $0 }) { hook.call(path) }
     }
 
     static func failure(_ operation: Operation, _ path: String, _ errno: Int32) -> StorageError {
