@@ -130,10 +130,12 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// The engine's options for this node: fdatasync before every acknowledgement.
+    /// The engine's options for this node. `sync = .none`: the node runtime syncs the WAL once
+    /// per batch of events before any of their acknowledgements leave the node, so every
+    /// acknowledged write is still on disk (`NodeRuntime`).
     public func storageOptions(logger: Logger) -> StorageOptions {
         var options = StorageOptions()
-        options.sync = .always
+        options.sync = .none
         options.memtableBytes = memtableBytes
         options.blockCacheBytes = cacheBytes
         options.logger = logger

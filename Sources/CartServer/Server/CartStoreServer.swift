@@ -43,7 +43,10 @@ public struct CartStoreServer: Sendable {
         }
         let storage: NodeStorage
         do {
-            storage = try NodeStorage(engine: engine, node: configuration.node, freshEpoch: UInt32(truncatingIfNeeded: clock.nowMs() / 1_000))
+            // Unsynced acks are allowed because the runtime syncs each batch before any of its
+            // effects leave the node (`NodeRuntime`: group commit above the engine).
+            storage = try NodeStorage(engine: engine, node: configuration.node, freshEpoch: UInt32(truncatingIfNeeded: clock.nowMs() / 1_000),
+                                      allowUnsyncedAcks: true)
         } catch {
             try? engine.close()
             throw StartError(description: "\(error)")

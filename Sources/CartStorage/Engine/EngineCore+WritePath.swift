@@ -19,6 +19,7 @@ extension EngineCore {
             return
         }
         // This writer leads.
+        if w.syncOnly { return try leadSync(w) }
         do throws(StorageError) {
             if let refusal = lifecycle.writeRefusal { throw refusal }
             try makeRoomForWrite(force: w.forceFlush)
@@ -82,12 +83,46 @@ extension EngineCore {
         var group: [PendingWrite] = []
         var bytes = 0
         for w in writers {
-            if w.forceFlush { break }
+            if w.forceFlush || w.syncOnly { break }
             if !group.isEmpty && bytes + w.batch.byteCount > Self.groupBytesMax { break }
             group.append(w)
             bytes += w.batch.byteCount
         }
         return group
+    }
+
+    /// A `syncWAL()` request at the head of the queue (lock held on entry, released on return):
+    /// fdatasyncs the current WAL if a write since its last sync left it dirty. Writers queued
+    /// behind wait, so no append races the sync. A failed sync has the same outcome rule as a
+    /// failed append: writes stop, every file is kept.
+    private func leadSync(_ w: PendingWrite) throws(StorageError) {
+        lock.assertHeld()
+        if let refusal = lifecycle.writeRefusal {
+            finish([w], error: refusal)
+            lock.unlock()
+            throw refusal
+        }
+        guard walDirty else {
+            finish([w], error: nil)
+            lock.unlock()
+            return
+        }
+        let log = wal
+        lock.unlock()
+        var failure: StorageError?
+        do { try log.sync() } catch { failure = error }
+        lock.lock()
+        var syncError: StorageError?
+        if let failure {
+            syncError = enterFailed("syncing WAL \(FileNames.wal(log.number))", failure)
+        } else {
+            statistics.walSyncs += 1
+            walSyncedNanos = monotonicNanoseconds()
+            walDirty = false
+        }
+        finish([w], error: syncError)
+        lock.unlock()
+        if let syncError { throw syncError }
     }
 
     private func shouldSyncNow() -> Bool {

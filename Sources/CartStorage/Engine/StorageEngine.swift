@@ -67,6 +67,15 @@ public final class StorageEngine: Sendable {
         try core.enqueue(PendingWrite(batch: batch, forceFlush: false))
     }
 
+    /// Makes every write this engine acknowledged so far durable: fdatasyncs the WAL if a write
+    /// since the last sync left it unsynced (a no-op under `sync = .always`). For callers that
+    /// write with `sync = .none` and hold back their own acknowledgements until a sync covers
+    /// them (group commit above the engine: the server's node runtime). A failure stops writes
+    /// like a failed WAL append (`writesStopped`), keeping every file.
+    public func syncWAL() throws(StorageError) {
+        try core.enqueue(PendingWrite(batch: WriteBatch(), forceFlush: false, syncOnly: true))
+    }
+
     // MARK: - Background work
 
     /// Makes the current memtable immutable and waits until it is written to a segment.

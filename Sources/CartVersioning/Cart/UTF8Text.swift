@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Text compared, hashed, ordered and stored by its UTF-8 bytes: SKUs, names, metadata keys and
 /// values inside a cart.
 ///
@@ -29,8 +35,18 @@ public struct UTF8Text: Hashable, Comparable, Sendable, CustomStringConvertible,
     public var isEmpty: Bool { bytes.isEmpty }
 
     /// Bytewise order: the order of SKUs and metadata keys in records and in JSON, reproducible
-    /// in any language (unlike `String.<`, which is Unicode-aware).
+    /// in any language (unlike `String.<`, which is Unicode-aware). One `memcmp` over the common
+    /// prefix, the shorter text first on a tie (operation ids are compared often: the cart's
+    /// operation log is kept sorted by them).
     public static func < (lhs: UTF8Text, rhs: UTF8Text) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        let common = min(lhs.bytes.count, rhs.bytes.count)
+        let order = lhs.bytes.withUnsafeBytes { l in rhs.bytes.withUnsafeBytes { r in common == 0 ? 0 : memcmp(l.baseAddress!, r.baseAddress!, common) } }
+        return order != 0 ? order < 0 : lhs.bytes.count < rhs.bytes.count
+    }
+
+    /// Hashes the bytes in one call (the synthesized conformance would feed them one by one).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
