@@ -5,8 +5,8 @@ import CartVersioning
 /// start time) and is answered, if at all, with the same id; a reply whose id the receiver no
 /// longer waits for is ignored (the network delays and duplicates).
 ///
-/// The runtime's transport encodes these (next issue: `data-format.md`); the simulator passes
-/// them as values.
+/// The server's transport encodes these (`ClusterMessageCodec`, data-format.md "Internode
+/// messages"); the simulator passes them as values.
 public enum ClusterMessage: Hashable, Sendable {
     /// Coordinator → replica: send me your record of `key`.
     case read(id: UInt64, key: [UInt8])

@@ -196,6 +196,7 @@ public final class NodeRuntime: Sendable {
                 continuation?.resume(returning: .success(reply))
             }
         }
+        transport.flush()
         let snapshot = node.withLock { node in
             Snapshot(statistics: node.statistics, requestsInFlight: node.requestsInFlight,
                      suspected: Set(configuration.ring.nodes.filter { node.suspects($0, nowMs: nowMs) }),

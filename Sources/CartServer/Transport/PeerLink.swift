@@ -28,6 +28,8 @@ final class PeerLink: Sendable {
         var queue = Deque<[UInt8]>()
         var queuedBytes = 0
         var failures = 0
+        /// A `drain` task is on its way to the event loop.
+        var flushScheduled = false
     }
 
     let peer: NodeID
@@ -44,30 +46,53 @@ final class PeerLink: Sendable {
     /// True while an authenticated session is open.
     var isOpen: Bool { state.withLock { if case .open = $0.phase { return true } else { return false } } }
 
-    /// Queues or writes one encoded message.
+    /// Queues one encoded message; `flush` writes what is queued.
     func send(_ message: [UInt8]) {
         let dial = state.withLock { state -> Bool in
-            switch state.phase {
-            case .stopped:
-                return false
-            case let .open(channel) where state.queue.isEmpty && channel.isWritable:
-                channel.writeAndFlush(message, promise: nil)
-                return false
-            default:
-                if state.queue.count < Self.queuedMessagesMax, state.queuedBytes + message.count <= Self.queuedBytesMax {
-                    state.queue.append(message)
-                    state.queuedBytes += message.count
-                } else {
-                    transport.counters.droppedMessages.add(1, ordering: .relaxed)
-                }
-                if case .idle = state.phase {
-                    state.phase = .connecting
-                    return true
-                }
-                return false
+            if case .stopped = state.phase { return false }
+            if state.queue.count < Self.queuedMessagesMax, state.queuedBytes + message.count <= Self.queuedBytesMax {
+                state.queue.append(message)
+                state.queuedBytes += message.count
+            } else {
+                transport.counters.droppedMessages.add(1, ordering: .relaxed)
             }
+            if case .idle = state.phase {
+                state.phase = .connecting
+                return true
+            }
+            return false
         }
         if dial { connect() }
+    }
+
+    /// Writes every queued message to the open session in one task on its event loop, with one
+    /// flush (the node runtime calls this after each batch of events, so a busy moment costs
+    /// one write system call per peer rather than one per message). Nothing happens while the
+    /// session is not open; what is queued waits, within the bounds.
+    func flush() {
+        state.withLock { state in
+            guard case let .open(channel) = state.phase, !state.queue.isEmpty, !state.flushScheduled else { return }
+            state.flushScheduled = true
+            channel.eventLoop.execute { self.drain(channel) }
+        }
+    }
+
+    /// Runs on `channel`'s event loop: takes the queue (if `channel` is still the open session
+    /// and can take more) and writes it. The lock is released before the pipeline runs: its
+    /// writability events call back into this link.
+    private func drain(_ channel: any Channel) {
+        let batch = state.withLock { state -> [[UInt8]] in
+            state.flushScheduled = false
+            guard case let .open(current) = state.phase, current === channel, channel.isWritable else { return [] }
+            defer {
+                state.queue.removeAll(keepingCapacity: true)
+                state.queuedBytes = 0
+            }
+            return Array(state.queue)
+        }
+        guard !batch.isEmpty else { return }
+        for message in batch { channel.write(message, promise: nil) }
+        channel.flush()
     }
 
     /// Starts dialling (at transport start: members' status shows at once).
@@ -88,21 +113,11 @@ final class PeerLink: Sendable {
             state.failures = 0
         }
         transport.logger.info("peer link open", metadata: ["peer": "\(peer)", "address": "\(address)"])
-        writable()
+        flush()
     }
 
     /// The socket can take more: writes what waited.
-    func writable() {
-        state.withLock { state in
-            guard case let .open(channel) = state.phase else { return }
-            while let message = state.queue.popFirst() {
-                state.queuedBytes -= message.count
-                channel.write(message, promise: nil)
-                if !channel.isWritable { break }
-            }
-            channel.flush()
-        }
-    }
+    func writable() { flush() }
 
     /// Closes the connection for good.
     func stop() {

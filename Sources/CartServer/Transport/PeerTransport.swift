@@ -66,7 +66,7 @@ public final class PeerTransport: Sendable {
         receiver.withLock { $0 }?.deliver(message, peer)
     }
 
-    /// Sends `message` to `peer` (best effort).
+    /// Queues `message` for `peer` (best effort); `flush` sends it.
     public func send(_ message: ClusterMessage, to peer: NodeID) {
         guard let link = links[peer] else {
             logger.error("message for a node that is not a member", metadata: ["peer": "\(peer)"])
@@ -78,6 +78,11 @@ public final class PeerTransport: Sendable {
             counters.unencodableMessages.add(1, ordering: .relaxed)
             logger.error("message not encodable", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+    }
+
+    /// Writes what `send` queued, one batch per peer (after each batch of the node's events).
+    public func flush() {
+        for link in links.values { link.flush() }
     }
 
     /// True while this node's link to `peer` has an authenticated session.
