@@ -141,7 +141,4 @@ public struct ServerConfiguration: Sendable {
         options.logger = logger
         return options
     }
-
-    /// This node's member entry.
-    public var ownMember: Member { members.first { $0.id == node }! }
 }

@@ -1,4 +1,5 @@
 import CartCluster
+import DequeModule
 import Dispatch
 import Logging
 import NIOCore
@@ -56,7 +57,7 @@ public final class NodeRuntime: Sendable {
     private let nextTag = Atomic<UInt64>(0)
     private let published = Mutex(Snapshot())
     /// Events waiting for the queue, and whether a drain is scheduled.
-    private let inbox = Mutex<(events: [NodeEvent], draining: Bool)>(([], false))
+    private let inbox = Mutex<(events: Deque<NodeEvent>, draining: Bool)>(([], false))
     /// Events handled per durable batch at most (bounds the latency a batch adds).
     static let batchEventsMax = 512
 
