@@ -2,7 +2,6 @@ import CartCluster
 import DequeModule
 import Dispatch
 import Logging
-import NIOCore
 import Synchronization
 
 /// Drives one `ClusterNode` with real time, real sockets and the real engine: the server's
@@ -15,7 +14,8 @@ import Synchronization
 /// **Group commit above the engine.** The engine is opened with `sync = .none`; the runtime
 /// handles every event waiting in the inbox, then makes their writes durable with one
 /// `StorageEngine.syncWAL()`, and only then carries out their effects, in order: sends go to the
-/// transport's bounded per-peer queues, timers to an event loop, replies to the waiting HTTP
+/// transport's bounded per-peer queues, timers to the runtime's timer heap (`RuntimeTimers`, one
+/// wake-up on the queue for the earliest), replies to the waiting HTTP
 /// handler. So nothing leaves the node (an ack, a reply, a forwarded record) before the writes it
 /// depends on are on disk, exactly as if each write had synced, while one fdatasync covers every
 /// event of a busy moment instead of one each. If the sync fails the engine stops taking writes
@@ -49,7 +49,7 @@ public final class NodeRuntime: Sendable {
     private let node: Mutex<ClusterNode>
     private let queue = DispatchQueue(label: "cartstore.node")
     private let clock: WallClock
-    private let timers: any EventLoop
+    private let timers = Mutex(RuntimeTimers())
     private let transport: PeerTransport
     private let logger: Logger
     private let phase = Mutex(Phase.created)
@@ -63,12 +63,11 @@ public final class NodeRuntime: Sendable {
 
     /// A runtime for the node over `storage`. Throws if the configuration does not validate.
     public init(configuration: NodeConfiguration, storage: NodeStorage, transport: PeerTransport, clock: WallClock,
-                timers: any EventLoop, logger: Logger) throws(NodeConfiguration.Invalid) {
+                logger: Logger) throws(NodeConfiguration.Invalid) {
         self.configuration = configuration
         self.storage = storage
         self.transport = transport
         self.clock = clock
-        self.timers = timers
         self.logger = logger
         node = Mutex(try ClusterNode(configuration: configuration, storage: storage, nowMs: clock.nowMs()))
     }
@@ -136,18 +135,32 @@ public final class NodeRuntime: Sendable {
 
     // MARK: - The event loop of the protocol
 
+    /// Arms a wake-up on the queue for the earliest timer, if it is earlier than the armed one.
+    private func armTimers(nowMs: UInt64) {
+        guard let delay = timers.withLock({ $0.armIfEarlier(nowMs: nowMs) }) else { return }
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(clamping: delay))) { [weak self] in self?.fireTimers() }
+    }
+
+    /// A wake-up: the due timers become events; the next wake-up is armed. Runs on the queue.
+    private func fireTimers() {
+        let now = clock.nowMs()
+        let due = timers.withLock { $0.takeDue(nowMs: now) }
+        for timer in due { enqueue(.timer(timer)) }
+        armTimers(nowMs: now)
+    }
+
     private func enqueue(_ event: NodeEvent) {
         let schedule = inbox.withLock { inbox -> Bool in
             inbox.events.append(event)
             defer { inbox.draining = true }
             return !inbox.draining
         }
-        if schedule { queue.async { self.drain() } }
+        if schedule { queue.async { self.handleInbox() } }
     }
 
     /// Handles what waits in the inbox, batch by batch: every event of a batch, one sync, then
     /// their effects. Runs on the queue.
-    private func drain() {
+    private func handleInbox() {
         dispatchPrecondition(condition: .onQueue(queue))
         while true {
             let batch = inbox.withLock { inbox -> [NodeEvent] in
@@ -188,16 +201,14 @@ public final class NodeRuntime: Sendable {
             case let .send(message, to):
                 transport.send(message, to: to)
             case let .setTimer(timer, atMs):
-                // One millisecond late rather than early: the node compares its deadlines with
-                // the wall clock, the event loop schedules by the monotonic one.
-                let delay = Int64(clamping: atMs > nowMs ? atMs - nowMs : 0) + 1
-                timers.scheduleTask(in: .milliseconds(delay)) { [weak self] in self?.enqueue(.timer(timer)) }
+                timers.withLock { $0.add(timer, atMs: atMs) }
             case let .reply(reply, client):
                 let continuation = waiting.withLock { $0.removeValue(forKey: client.value) }
                 continuation?.resume(returning: .success(reply))
             }
         }
         transport.flush()
+        armTimers(nowMs: nowMs)
         let snapshot = node.withLock { node in
             Snapshot(statistics: node.statistics, requestsInFlight: node.requestsInFlight,
                      suspected: Set(configuration.ring.nodes.filter { node.suspects($0, nowMs: nowMs) }),

@@ -57,7 +57,7 @@ public struct CartStoreServer: Sendable {
         let runtime: NodeRuntime
         do {
             runtime = try NodeRuntime(configuration: configuration.protocolConfiguration, storage: storage, transport: transport,
-                                      clock: clock, timers: group.next(), logger: logger)
+                                      clock: clock, logger: logger)
         } catch {
             try? engine.close()
             throw StartError(description: "\(error)")
