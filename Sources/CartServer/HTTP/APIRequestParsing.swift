@@ -42,16 +42,16 @@ enum APIRequestParsing {
 
     /// The `Idempotency-Key` header, or a fresh key when none was sent (then a retry is a new
     /// operation: clients that retry send their own).
-    static func operationID(_ request: Request) throws(APIError) -> (id: OperationID, given: Bool) {
+    static func operationID(_ request: Request) throws(APIError) -> OperationID {
         guard let key = request.headers[.idempotencyKey] else {
-            return (OperationID("srv-" + UUID().uuidString.lowercased()), false)
+            return OperationID("srv-" + UUID().uuidString.lowercased())
         }
         guard (1...VersioningLimits.default.operationIDBytesMax).contains(key.utf8.count),
               key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw .badRequest("invalid_idempotency_key",
                               "Idempotency-Key must be 1…\(VersioningLimits.default.operationIDBytesMax) visible ASCII characters")
         }
-        return (OperationID(key), true)
+        return OperationID(key)
     }
 
     /// A path parameter, percent-decoded to UTF-8 text without control characters.

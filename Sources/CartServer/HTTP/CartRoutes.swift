@@ -83,7 +83,7 @@ struct CartRoutes: Sendable {
     private func mutate(_ operation: CartOperation, user: String, request: Request) async throws(APIError) -> Response {
         let quorum = try APIRequestParsing.quorum(request)
         let observed = try APIRequestParsing.context(request)
-        let (id, _) = try APIRequestParsing.operationID(request)
+        let id = try APIRequestParsing.operationID(request)
         let reply = try await node.submit(ClientRequest(key: Self.key(user), operation: .cart(operation, id: id, observed: observed),
                                                    r: quorum.r, w: quorum.w, timeoutMs: quorum.timeoutMs))
         guard case let .written(.cart(state), _, duplicate, _) = reply else {
