@@ -49,6 +49,8 @@ struct ServerCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(name: .customLong("log-format"), help: "text or json.")
     var logFormat: String?
+    @Flag(name: .customLong("exit-with-parent"), help: "Shut down gracefully when the process that started this one exits (test harnesses, supervisors).")
+    var exitWithParent = false
 
     func run() async throws {
         let configuration: ServerConfiguration
@@ -75,7 +77,7 @@ struct ServerCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "cartstore")
         do {
-            try await CartStoreServer(configuration: configuration, registry: registry).run(logger: logger)
+            try await CartStoreServer(configuration: configuration, registry: registry).run(logger: logger, exitWithParent: exitWithParent)
         } catch let error as CartStoreServer.StartError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -1,4 +1,5 @@
 import CartCluster
+import CartTestSupport
 import Foundation
 import Testing
 
@@ -179,5 +180,31 @@ struct ClusterProcessTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ServerCluster.Failure("\(what): not within \(seconds) s")
+    }
+}
+
+/// `--exit-with-parent`: a server whose starting process exits shuts itself down (so a crashed
+/// test runner or supervisor leaves no server behind).
+@Suite("Server lifetime", .timeLimit(.minutes(1)))
+struct ServerLifetimeTests {
+    @Test("a server started with --exit-with-parent exits once its parent has")
+    func exitsWithParent() async throws {
+        let cluster = try ServerCluster(nodes: 1)
+        let node = cluster.nodes[0]
+        let pidFile = node.directory + "/child.pid"
+        let server = BuiltProducts.path("cartstore-server")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\"$0\" --data \"$1\" --http 127.0.0.1:$2 --peer 127.0.0.1:$3 --exit-with-parent >> \"$4\" 2>&1 & echo $! > \"$5\"; sleep 2",
+                           server, node.data, "\(node.http)", "\(node.peer)", node.log, pidFile]
+        try shell.run()
+        shell.waitUntilExit()
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let deadline = Date().addingTimeInterval(15)
+        while kill(pid, 0) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let alive = kill(pid, 0) == 0
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "the server outlived its parent:\n\(cluster.tail(1))")
+        #expect(cluster.logText(1).contains("the parent process exited"))
     }
 }

@@ -51,7 +51,8 @@ final class ServerCluster {
         let node = nodes[id - 1]
         precondition(node.process == nil || !(node.process!.isRunning), "node \(id) is running")
         var arguments = ["--node-id", "\(id)", "--data", node.data, "--http", "127.0.0.1:\(node.http)",
-                         "--peer", "127.0.0.1:\(node.peer)", "--secret-file", node.secretFile, "--log-level", "info"]
+                         "--peer", "127.0.0.1:\(node.peer)", "--secret-file", node.secretFile, "--log-level", "info",
+                         "--exit-with-parent"]
         for member in nodes {
             arguments += ["--member", "\(member.id)=127.0.0.1:\(member.http)/127.0.0.1:\(member.peer)"]
         }

@@ -47,8 +47,10 @@ import Testing
         try engine.put(Array("a".utf8), [1])
         try engine.syncWAL()
         try engine.put(Array("b".utf8), [2])
+        #expect(engine.writeRefusal == nil)
         faults.inject(.init(.sync, pathContains: ".wal"))
         #expect(throws: StorageError.self) { try engine.syncWAL() }
+        #expect(engine.writeRefusal != nil, "a failed sync stops writes")
         #expect(throws: StorageError.self) { try engine.put(Array("c".utf8), [3]) }
         #expect(try engine.get(Array("a".utf8)) == [1], "reads go on")
         try? engine.close()

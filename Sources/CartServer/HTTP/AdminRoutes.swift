@@ -111,8 +111,14 @@ struct AdminRoutes: Sendable {
         try JSONBody.response(["status": "ok"])
     }
 
+    /// 200 while the node serves and its engine takes writes; 503 while starting or draining, or
+    /// once a disk failure stopped writes (the node still serves reads; a restart reopens the
+    /// engine and recovery decides what the failed write left).
     func readiness(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
         guard ready.isServing else { throw APIError(.serviceUnavailable, "not_ready", "the node is starting or stopping") }
+        if let refusal = runtime.storage.engine.writeRefusal {
+            throw APIError(.serviceUnavailable, "storage_failed", "the engine refuses writes until the node restarts: \(refusal)")
+        }
         return try JSONBody.response(["status": "ready"])
     }
 

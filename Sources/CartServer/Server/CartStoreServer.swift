@@ -30,8 +30,9 @@ public struct CartStoreServer: Sendable {
         public var description: String
     }
 
-    /// Runs the node until a shutdown signal.
-    public func run(logger: Logger) async throws {
+    /// Runs the node until a shutdown signal (or, with `exitWithParent`, until the process that
+    /// started it exits).
+    public func run(logger: Logger, exitWithParent: Bool = false) async throws {
         var logger = logger
         logger[metadataKey: "node"] = "\(configuration.node.value)"
         let clock = WallClock()
@@ -93,14 +94,18 @@ public struct CartStoreServer: Sendable {
         )
         let node = NodeService(runtime: runtime, transport: transport, engine: engine,
                                drainMs: configuration.protocolConfiguration.requestTimeoutMaxMs, logger: logger)
-        let group2 = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: node),
-                .init(service: app),
-                .init(service: ReadinessService(ready: ready, logger: logger)),
-            ],
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: node),
+            .init(service: app),
+            .init(service: ReadinessService(ready: ready, logger: logger)),
+        ]
+        if exitWithParent {
+            services.append(.init(service: ParentWatchService(logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let serviceGroup = ServiceGroup(configuration: .init(
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group2.run()
+        try await serviceGroup.run()
     }
 }

@@ -128,6 +128,10 @@ public final class StorageEngine: Sendable {
     /// Counters since open.
     public func stats() -> StorageStatistics { core.stats() }
 
+    /// Why writes are refused now (a failure whose outcome is unknown stopped them, or the engine
+    /// is closing), or nil while writes are accepted. Health checks read it.
+    public var writeRefusal: StorageError? { core.lock.withLock { core.lifecycle.writeRefusal } }
+
     // MARK: - Close
 
     /// Waits for in-flight writes, stops background work, syncs the WAL and releases the
