@@ -11,8 +11,10 @@ struct NodeGateway: Sendable {
         case let .success(reply):
             if case let .unavailable(error) = reply { metrics.quorumFailure(error) }
             return reply
+        case .failure(.stopped):
+            throw APIError(.serviceUnavailable, "shutting_down", NodeRuntime.RuntimeError.stopped.description)
         case let .failure(error):
-            throw APIError(.serviceUnavailable, "shutting_down", error.description)
+            throw APIError(.internalServerError, "storage_failed", error.description)
         }
     }
 }

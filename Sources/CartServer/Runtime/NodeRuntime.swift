@@ -19,8 +19,8 @@ import Synchronization
 /// handler. So nothing leaves the node (an ack, a reply, a forwarded record) before the writes it
 /// depends on are on disk, exactly as if each write had synced, while one fdatasync covers every
 /// event of a busy moment instead of one each. If the sync fails the engine stops taking writes
-/// (its outcome rule); the batch's sends and replies are dropped (their outcome is unknown, the
-/// clients' deadlines answer them) and only its timers are kept.
+/// (its outcome rule); the batch's sends are dropped, its clients are told the outcome is unknown
+/// (`RuntimeError.storageFailed`), and only its timers are kept.
 ///
 /// Lifecycle: `running` from `start` until `stop`; after `stop` no event reaches the node and
 /// every waiting client is answered with `RuntimeError.stopped`.
@@ -30,8 +30,18 @@ import Synchronization
 public final class NodeRuntime: Sendable {
     /// Why a client request got no reply from the node.
     public enum RuntimeError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The node stopped before it answered.
         case stopped
-        public var description: String { "the node is shutting down" }
+        /// The node answered, but the sync that had to make the answer's writes durable failed:
+        /// the outcome of a mutation is unknown.
+        case storageFailed(String)
+
+        public var description: String {
+            switch self {
+            case .stopped: return "the node is shutting down"
+            case let .storageFailed(detail): return "the node's disk failed before the answer was durable (outcome unknown): \(detail)"
+            }
+        }
     }
 
     /// What the admin endpoints show, published after every event.
@@ -172,11 +182,14 @@ public final class NodeRuntime: Sendable {
             guard !batch.isEmpty else { return }
             guard phase.withLock({ if case .running = $0 { return true } else { return false } }) else { continue }
             let now = clock.nowMs()
+            // An engine that already refuses writes takes none in this batch: nothing to sync,
+            // and the batch's answers (reads, refusals) go out as they are.
+            let writable = storage.engine.writeRefusal == nil
             var effects: [NodeEffect] = []
             node.withLock { node in
                 for event in batch { effects += node.handle(event, nowMs: now) }
             }
-            commit(effects, nowMs: now)
+            if writable { commit(effects, nowMs: now) } else { perform(effects, nowMs: now) }
         }
     }
 
@@ -189,6 +202,12 @@ public final class NodeRuntime: Sendable {
         } catch {
             logger.critical("the engine could not sync: this batch's acks and replies are dropped, writes are refused until restart",
                             metadata: ["error": "\(error)", "effects": "\(effects.count)"])
+            // The node counts these clients as answered: tell them the outcome is unknown (a
+            // forwarding peer's client is answered by that peer's deadline instead).
+            for case let .reply(_, client) in effects {
+                let continuation = waiting.withLock { $0.removeValue(forKey: client.value) }
+                continuation?.resume(returning: .failure(.storageFailed("\(error)")))
+            }
             perform(effects.filter { if case .setTimer = $0 { return true } else { return false } }, nowMs: nowMs)
         }
     }
