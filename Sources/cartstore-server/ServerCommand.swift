@@ -106,8 +106,6 @@ struct ServerCommand: AsyncParsableCommand {
         let file = try (config ?? environment["CARTSTORE_CONFIG"]).map { path throws -> ServerSettings in try ServerConfiguration.file(path) }
         var layered = flags.over(try ServerSettings.environment(environment))
         if let file { layered = layered.over(file) }
-        // A secret given in a higher layer as a file wins over one given lower as text.
-        if flags.secretFile != nil { layered.secret = nil }
         return try ServerConfiguration.resolve(layered)
     }
 

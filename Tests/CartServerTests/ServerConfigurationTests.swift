@@ -27,6 +27,20 @@ struct ServerConfigurationTests {
         #expect(resolved.node == NodeID(3) && resolved.dataDirectory == "/env" && resolved.cacheBytes == 32 << 20)
     }
 
+    @Test("the secret is one setting: a higher layer's file replaces a lower layer's text, and the other way round")
+    func secretPrecedence() throws {
+        var file = ServerSettings()
+        file.secret = String(repeating: "f", count: 32)
+        var environment = ServerSettings()
+        environment.secretFile = "/nonexistent/secret"
+        let merged = environment.over(file)
+        #expect(merged.secret == nil && merged.secretFile == "/nonexistent/secret")
+        var flags = ServerSettings()
+        flags.secret = String(repeating: "x", count: 32)
+        let top = flags.over(merged)
+        #expect(top.secret == flags.secret && top.secretFile == nil)
+    }
+
     @Test("a cluster needs a secret, names this node, and takes sane numbers")
     func refusals() throws {
         var layer = ServerSettings()

@@ -38,8 +38,12 @@ public struct ServerSettings: Hashable, Sendable, Codable {
         merged.http = http ?? lower.http
         merged.peer = peer ?? lower.peer
         merged.members = members ?? lower.members
-        merged.secret = secret ?? lower.secret
-        merged.secretFile = secretFile ?? lower.secretFile
+        // The secret is one setting given two ways: a layer that gives it either way replaces
+        // both ways of the layers below.
+        if secret == nil && secretFile == nil {
+            merged.secret = lower.secret
+            merged.secretFile = lower.secretFile
+        }
         merged.replicas = replicas ?? lower.replicas
         merged.r = r ?? lower.r
         merged.w = w ?? lower.w
