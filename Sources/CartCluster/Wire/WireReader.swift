@@ -1,3 +1,5 @@
+import CartVersioning
+
 /// Reads message fields from untrusted bytes (a peer's frame). Every method either returns a
 /// value or throws a `WireError` naming the offset and the expected field; none can trap, and
 /// none allocates more than the bytes present (a claimed length or count is checked against the
@@ -5,9 +7,6 @@
 ///
 /// Thread safety: a value type used by one decoder at a time.
 struct WireReader {
-    /// Most bytes of an unsigned LEB128 varint holding 64 bits.
-    static let varintBytesMax = 10
-
     private let bytes: [UInt8]
     /// Offset of the next unread byte.
     private(set) var offset: Int = 0
@@ -86,26 +85,16 @@ struct WireReader {
     /// Unsigned LEB128; rejects more than 10 bytes, bits beyond 64 and non-minimal forms.
     mutating func uvarint(_ what: String) throws(WireError) -> UInt64 {
         let start = offset
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        for index in 0..<Self.varintBytesMax {
-            guard offset < bytes.count else { throw error(.truncated, what) }
-            let byte = bytes[offset]
-            offset += 1
-            let payload = UInt64(byte & 0x7F)
-            if index == Self.varintBytesMax - 1, payload > 1 {
-                throw WireError(.malformedVarint, offset: start, expected: "\(what) within 64 bits")
+        do {
+            return try LEB128.read(bytes, at: &offset)
+        } catch {
+            switch error {
+            case .truncated: throw self.error(.truncated, what)
+            case .beyond64Bits: throw WireError(.malformedVarint, offset: start, expected: "\(what) within 64 bits")
+            case .nonMinimal: throw WireError(.nonMinimalVarint, offset: start, expected: "\(what) in shortest form")
+            case .tooLong: throw WireError(.malformedVarint, offset: start, expected: "\(what) in at most 10 bytes")
             }
-            value |= payload << shift
-            if byte & 0x80 == 0 {
-                if index > 0, byte == 0 {
-                    throw WireError(.nonMinimalVarint, offset: start, expected: "\(what) in shortest form")
-                }
-                return value
-            }
-            shift += 7
         }
-        throw WireError(.malformedVarint, offset: start, expected: "\(what) in at most 10 bytes")
     }
 
     /// An unsigned varint in `range`.
@@ -121,8 +110,7 @@ struct WireReader {
 
     /// Zig-zag LEB128.
     mutating func svarint(_ what: String) throws(WireError) -> Int64 {
-        let raw = try uvarint(what)
-        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+        LEB128.unzigzag(try uvarint(what))
     }
 
     /// Zig-zag LEB128 that fits a Swift `Int` (always, on 64-bit platforms).

@@ -1,3 +1,5 @@
+import CartVersioning
+
 /// Appends message fields to a byte buffer (see data-format.md, "Internode messages").
 ///
 /// Fixed-width integers are big-endian; lengths and counts are minimal unsigned LEB128. Methods
@@ -43,17 +45,12 @@ struct WireWriter {
 
     /// Unsigned LEB128, minimal form.
     mutating func uvarint(_ value: UInt64) {
-        var remaining = value
-        while remaining >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
-        }
-        bytes.append(UInt8(truncatingIfNeeded: remaining))
+        LEB128.append(value, to: &bytes)
     }
 
     /// Zig-zag, then LEB128: 0, -1, 1, -2 … encode as 0, 1, 2, 3 ….
     mutating func svarint(_ value: Int64) {
-        uvarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        uvarint(LEB128.zigzag(value))
     }
 
     /// A Swift `Int` as an svarint.

@@ -30,28 +30,16 @@ struct ByteReader {
     /// Unsigned LEB128; rejects more than 10 bytes, bits beyond 64 and non-minimal forms.
     mutating func uvarint(_ what: String) throws(RecordCodecError) -> UInt64 {
         let start = offset
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        for index in 0..<RecordFormat.varintBytesMax {
-            guard offset < bytes.count else {
-                throw RecordCodecError(.truncated, offset: offset, expected: what)
+        do {
+            return try LEB128.read(bytes, at: &offset)
+        } catch {
+            switch error {
+            case .truncated: throw RecordCodecError(.truncated, offset: offset, expected: what)
+            case .beyond64Bits: throw RecordCodecError(.malformedVarint, offset: start, expected: "\(what) within 64 bits")
+            case .nonMinimal: throw RecordCodecError(.nonMinimalVarint, offset: start, expected: "\(what) in shortest form")
+            case .tooLong: throw RecordCodecError(.malformedVarint, offset: start, expected: "\(what) in at most 10 bytes")
             }
-            let byte = bytes[offset]
-            offset += 1
-            let payload = UInt64(byte & 0x7F)
-            if index == RecordFormat.varintBytesMax - 1, payload > 1 {
-                throw RecordCodecError(.malformedVarint, offset: start, expected: "\(what) within 64 bits")
-            }
-            value |= payload << shift
-            if byte & 0x80 == 0 {
-                if index > 0, byte == 0 {
-                    throw RecordCodecError(.nonMinimalVarint, offset: start, expected: "\(what) in shortest form")
-                }
-                return value
-            }
-            shift += 7
         }
-        throw RecordCodecError(.malformedVarint, offset: start, expected: "\(what) in at most 10 bytes")
     }
 
     /// An unsigned varint in `range`.
@@ -82,8 +70,7 @@ struct ByteReader {
 
     /// Zig-zag LEB128.
     mutating func svarint(_ what: String) throws(RecordCodecError) -> Int64 {
-        let raw = try uvarint(what)
-        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+        LEB128.unzigzag(try uvarint(what))
     }
 
     /// Varint length (at most `maxBytes`) then that many bytes.

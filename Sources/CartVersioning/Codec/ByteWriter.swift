@@ -12,12 +12,7 @@ struct ByteWriter {
 
     /// Unsigned LEB128, minimal form.
     mutating func uvarint(_ value: UInt64) {
-        var remaining = value
-        while remaining >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
-        }
-        bytes.append(UInt8(truncatingIfNeeded: remaining))
+        LEB128.append(value, to: &bytes)
     }
 
     /// Unsigned LEB128 of a count or length.
@@ -27,7 +22,7 @@ struct ByteWriter {
 
     /// Zig-zag, then LEB128: 0, -1, 1, -2 … encode as 0, 1, 2, 3 ….
     mutating func svarint(_ value: Int64) {
-        uvarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        uvarint(LEB128.zigzag(value))
     }
 
     /// Varint length, then the bytes.

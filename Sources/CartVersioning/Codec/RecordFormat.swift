@@ -9,8 +9,6 @@
 enum RecordFormat {
     /// Bytes before the body: version (1) + kind (1).
     static let headerBytes = 1 + 1
-    /// Longest varint: ceil(64 / 7) bytes.
-    static let varintBytesMax = 10
     /// Sibling flags bit 0: the version is a deletion (key tombstone). Other bits must be 0.
     static let siblingFlagDeletion: UInt8 = 0x01
     /// Every flag bit defined so far.
