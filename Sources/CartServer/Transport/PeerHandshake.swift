@@ -62,8 +62,14 @@ public struct PeerHandshake: Sendable {
         return difference == 0
     }
 
+    /// The 8 big-endian bytes of `value` (node ids and sequence numbers in frames).
     static func bigEndian(_ value: UInt64) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * $0)) }
+    }
+
+    /// The value of the first 8 bytes of `bytes`, big-endian (the caller checked there are 8).
+    static func uint64(bigEndian bytes: some Collection<UInt8>) -> UInt64 {
+        bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 
     private func mac(_ label: String, _ listenerChallenge: [UInt8], _ dialerChallenge: [UInt8],

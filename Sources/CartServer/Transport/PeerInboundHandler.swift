@@ -59,7 +59,7 @@ final class PeerInboundHandler: ChannelInboundHandler {
             guard frame.kind == .message, frame.payload.count >= 8 + PeerHandshake.tagBytes else {
                 return fail("unexpected \(frame.kind) frame of \(frame.payload.count) bytes from \(peer)", context: context)
             }
-            let sequence = frame.payload.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let sequence = PeerHandshake.uint64(bigEndian: frame.payload)
             let body = frame.payload.dropFirst(8).dropLast(PeerHandshake.tagBytes)
             let tag = PeerHandshake.tag(sequence: sequence, message: body, key: key)
             guard sequence == nextSequence,
@@ -93,8 +93,8 @@ final class PeerInboundHandler: ChannelInboundHandler {
         guard payload.count == 16 + PeerHandshake.challengeBytes + PeerHandshake.proofBytes else {
             return refuse("malformed hello of \(payload.count) bytes", context: context)
         }
-        let dialer = NodeID(payload.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        let listener = NodeID(payload.dropFirst(8).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let dialer = NodeID(PeerHandshake.uint64(bigEndian: payload))
+        let listener = NodeID(PeerHandshake.uint64(bigEndian: payload.dropFirst(8)))
         let dialerChallenge = Array(payload.dropFirst(16).prefix(PeerHandshake.challengeBytes))
         let proof = payload.suffix(PeerHandshake.proofBytes)
         guard listener == transport.node else { return refuse("hello for node \(listener), this is \(transport.node)", context: context) }

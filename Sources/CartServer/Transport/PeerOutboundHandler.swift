@@ -37,7 +37,7 @@ final class PeerOutboundHandler: ChannelDuplexHandler {
         switch (state, frame.kind) {
         case (.awaitingChallenge, .challenge):
             guard frame.payload.count == 8 + PeerHandshake.challengeBytes else { return fail("malformed challenge", context: context) }
-            let listener = NodeID(frame.payload.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+            let listener = NodeID(PeerHandshake.uint64(bigEndian: frame.payload))
             guard listener == link.peer else {
                 return fail("\(link.address) answered as node \(listener), expected \(link.peer)", context: context)
             }
