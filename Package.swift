@@ -95,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "CartCluster",
-            dependencies: ["CartStorage", "CartVersioning"],
+            dependencies: ["CartStorage", "CartVersioning", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .target(

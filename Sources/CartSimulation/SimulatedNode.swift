@@ -8,8 +8,11 @@ import Logging
 /// in-memory state goes; a restart reopens the engine on what survived.
 final class SimulatedNode {
     let id: NodeID
-    let memory = MemoryFileSystem()
-    let disk: FaultInjectingFileSystem
+    private(set) var memory = MemoryFileSystem()
+    private(set) var disk: FaultInjectingFileSystem
+    /// The replica epoch a fresh directory takes: bumped by `wipe`, so that a node that lost
+    /// its data never reissues the dots of its earlier life.
+    private(set) var freshEpoch: UInt32 = 1
     private(set) var engine: StorageEngine?
     var protocolNode: ClusterNode?
     /// Bumped at every start, so that timers and messages of an earlier life are dropped.
@@ -52,7 +55,8 @@ final class SimulatedNode {
         precondition(!isUp, "\(id) started twice")
         do {
             let engine = try StorageEngine.open(Self.directory, options: Self.engineOptions(disk: disk))
-            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1)
+            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: freshEpoch,
+                                          treeShape: .standard(partitionBits: configuration.ring.partitionBits))
             var node = try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
             incarnation += 1
             self.engine = engine
@@ -73,6 +77,14 @@ final class SimulatedNode {
         engine = nil
         disk.clearFaults()
         diskFaulty = false
+    }
+
+    /// The operator replaced the disk of a crashed node: it restarts empty, with a new epoch.
+    func wipe() {
+        precondition(!isUp, "\(id) wiped while up")
+        memory = MemoryFileSystem()
+        disk = FaultInjectingFileSystem(wrapping: memory)
+        freshEpoch += 1
     }
 
     /// Runs one step of the engine's flushes and compactions (an I/O error surfaces on the

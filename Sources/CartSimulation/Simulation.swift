@@ -17,9 +17,11 @@ import HeapModule
 /// Phases: **safety** (faults while the clients run), **completion** (faults healed; every
 /// cart operation whose outcome is unknown is retried with its id until answered),
 /// **probe** (with four or more nodes: two nodes down, every write must still succeed through
-/// sloppy quorum), **drain** (every node up; every hint must be delivered) and **sweep** (a
-/// read of every key at R = N, which read-repairs the replicas). Then the checks: the replicas
-/// of each key are identical, and their state agrees with what the clients were told
+/// sloppy quorum), **drain** (every node up; every hint must be delivered), **converge**
+/// (no client runs: anti-entropy alone must bring every partition's replicas to equal Merkle
+/// roots within `convergenceLimitMs`) and **sweep** (a read of every key at R = N). Then the
+/// checks: the replicas of each key are identical, each node's incrementally kept tree equals
+/// a rescan of its store, and the replicas' state agrees with what the clients were told
 /// (`History`). Continuously: each node's own invariants after every event, and no client
 /// waits past its request's deadline.
 ///
@@ -48,13 +50,18 @@ public final class Simulation {
     private var faultsOn = true
     private var sweepPending: [[UInt8]] = []
     private var phaseStartedMs: UInt64 = 0
+    private var convergenceCheckedMs: UInt64 = 0
+    /// The node whose disk was replaced after the first convergence, if any.
+    private var wiped: Int?
     private let trace: ((String) -> Void)?
 
     /// Longest simulated run before it is declared stuck.
     static let simulatedLimitMs: UInt64 = 600_000
     static let quorumN = 3
+    /// How long anti-entropy may take to converge once every hint is delivered.
+    static let convergenceLimitMs: UInt64 = 60_000
 
-    enum Phase: String { case safety, completion, probe, drain, sweep, settle, done }
+    enum Phase: String { case safety, completion, probe, drain, converge, sweep, settle, done }
 
     struct Client {
         var remaining: Int
@@ -87,6 +94,8 @@ public final class Simulation {
         configurations = ids.map { id in
             var configuration = NodeConfiguration(node: id, ring: ring)
             configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
+            configuration.antiEntropyIntervalMs = 50
+            configuration.antiEntropyTimeoutMs = 1_000
             return configuration
         }
         clients = (0..<options.clients).map { _ in Client(remaining: options.operationsPerClient) }
@@ -118,6 +127,7 @@ public final class Simulation {
         report.hintsDelivered = totals.hintsDelivered
         report.readRepairs = totals.readRepairsSent
         report.sloppyWrites = totals.sloppyWrites
+        report.antiEntropyKeys = totals.antiEntropyKeysSent
         return report
     }
 
@@ -435,6 +445,35 @@ public final class Simulation {
                 }
                 return
             }
+            enter(.converge)
+        case .converge:
+            guard nowMs >= convergenceCheckedMs + 100 else { return }
+            convergenceCheckedMs = nowMs
+            let differing = partitionsApart()
+            guard differing.isEmpty else {
+                if nowMs > phaseStartedMs + Self.convergenceLimitMs {
+                    fail("anti-entropy: \(Self.convergenceLimitMs / 1000) s after every hint was delivered, the replicas of "
+                         + "\(differing.count) partitions still differ (first: \(differing.prefix(5).joined(separator: "; ")))")
+                }
+                return
+            }
+            if let wiped {
+                report.refillMs = nowMs - phaseStartedMs
+                trace?("t=\(nowMs) n\(wiped + 1) refilled by anti-entropy")
+            } else {
+                report.convergenceMs = nowMs - phaseStartedMs
+                if options.wipe {
+                    // Every key is now on all its replicas: one node loses its disk, restarts
+                    // empty, and anti-entropy alone must refill it.
+                    let index = random.below(nodes.count)
+                    wiped = index
+                    crash(index)
+                    nodes[index].wipe()
+                    trace?("t=\(nowMs) n\(index + 1) disk replaced: restarts empty")
+                    restart(index)
+                    return enter(.converge)
+                }
+            }
             enter(.sweep)
             sweepPending = Self.keys(clients: clients.count)
         case .sweep:
@@ -466,6 +505,20 @@ public final class Simulation {
 
     // MARK: - Final checks
 
+    /// The partitions whose replicas' Merkle roots are not all equal and built, described.
+    private func partitionsApart() -> [String] {
+        var apart: [String] = []
+        for partition in 0..<ring.partitionCount {
+            let replicas = ring.preferenceList(forPartition: partition, n: Self.quorumN)
+            let roots = replicas.map { nodes[Int($0.value) - 1].protocolNode?.storage.replicas.treeRoot(partition: partition) }
+            if roots.contains(where: { $0 == nil }) || Set(roots).count > 1 {
+                apart.append("p\(partition): " + zip(replicas, roots).map { "\($0)=\($1.map { String($0, radix: 16) } ?? "unbuilt")" }
+                    .joined(separator: ","))
+            }
+        }
+        return apart
+    }
+
     private func finalChecks() {
         var finals: [[UInt8]: StoredRecord] = [:]
         for key in Self.keys(clients: clients.count) {
@@ -495,6 +548,17 @@ public final class Simulation {
                  + "\(totals.hintsDropped) dropped")
         }
         if !outstanding.isEmpty { fail("\(outstanding.count) client requests never answered") }
+        for partition in partitionsApart().prefix(3) { fail("anti-entropy: roots differ at the end: \(partition)") }
+        for node in nodes {
+            report.invariantChecks += 1
+            do {
+                if let problem = try node.protocolNode?.storage.replicas.verifyTree() {
+                    fail("n\(node.id.value): anti-entropy tree differs from its store: \(problem)")
+                }
+            } catch {
+                fail("n\(node.id.value): store unreadable while checking its tree: \(error)")
+            }
+        }
         for node in nodes where (node.protocolNode?.hintsPending ?? 0) > 0 {
             fail("n\(node.id.value) still holds \(node.protocolNode!.hintsPending) hints at the end")
         }
@@ -522,6 +586,10 @@ public final class Simulation {
         case let .forwardAccepted(id): return "forwardAccepted #\(id)"
         case let .forwardReply(id, reply): return "forwardReply #\(id) \(reply)"
         case let .repair(key, _): return "repair \(String(decoding: key, as: UTF8.self))"
+        case let .treeHashes(id, partition, level, indices, _): return "treeHashes #\(id) p\(partition) level \(level) \(indices.count) nodes"
+        case let .treeHashesReply(id, ready, differing): return "treeHashesReply #\(id) \(ready ? "\(differing.count) differ" : "not ready")"
+        case let .treeKeys(id, partition, leaves, digests): return "treeKeys #\(id) p\(partition) \(leaves.count) leaves \(digests.count) keys"
+        case let .treeKeysReply(id, wanted): return "treeKeysReply #\(id) wants \(wanted.count)"
         }
     }
 }

@@ -22,10 +22,13 @@ public struct SimulationOptions: Hashable, Sendable, CustomStringConvertible {
     public var crashes: Bool
     public var partitions: Bool
     public var diskFaults: Bool
+    /// After the replicas converge, replace one node's disk: it restarts empty and
+    /// anti-entropy must refill it.
+    public var wipe: Bool
 
     public init(seed: UInt64, nodes: Int, clients: Int, operationsPerClient: Int, delayMs: ClosedRange<Int>,
                 spikeRate: Double, spikeMs: Int, lossRate: Double, duplicateRate: Double, faultIntervalMs: Int,
-                crashes: Bool, partitions: Bool, diskFaults: Bool) {
+                crashes: Bool, partitions: Bool, diskFaults: Bool, wipe: Bool = false) {
         self.seed = seed
         self.nodes = nodes
         self.clients = clients
@@ -39,6 +42,7 @@ public struct SimulationOptions: Hashable, Sendable, CustomStringConvertible {
         self.crashes = crashes
         self.partitions = partitions
         self.diskFaults = diskFaults
+        self.wipe = wipe
     }
 
     /// Every option drawn from `seed`.
@@ -58,12 +62,13 @@ public struct SimulationOptions: Hashable, Sendable, CustomStringConvertible {
             faultIntervalMs: [0, 700, 1_500, 3_000][random.below(4)],
             crashes: random.chance(0.8),
             partitions: random.chance(0.7),
-            diskFaults: random.chance(0.5))
+            diskFaults: random.chance(0.5),
+            wipe: random.chance(0.5))
     }
 
     public var description: String {
         "seed=\(seed) nodes=\(nodes) clients=\(clients) ops/client=\(operationsPerClient) delay=\(delayMs.lowerBound)-\(delayMs.upperBound)ms "
             + "spikes=\(spikeRate)@\(spikeMs)ms loss=\(lossRate) dup=\(duplicateRate) faults=every~\(faultIntervalMs)ms"
-            + "[\(crashes ? "crash " : "")\(partitions ? "partition " : "")\(diskFaults ? "disk" : "")]"
+            + "[\(crashes ? "crash " : "")\(partitions ? "partition " : "")\(diskFaults ? "disk" : "")]\(wipe ? " wipe" : "")"
     }
 }

@@ -16,6 +16,13 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var hintsDelivered = 0
     public var readRepairs = 0
     public var sloppyWrites = 0
+    /// Records sent by anti-entropy, and how long it took to converge once every hint was
+    /// delivered (simulated ms).
+    public var antiEntropyKeys = 0
+    public var convergenceMs: UInt64 = 0
+    /// With `options.wipe`: how long anti-entropy took to refill the node whose disk was
+    /// replaced (simulated ms).
+    public var refillMs: UInt64 = 0
 
     public var passed: Bool { failures.isEmpty }
 
@@ -27,6 +34,7 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
         var line = "\(status) seed=\(options.seed) nodes=\(options.nodes) requests=\(requests) acked=\(acknowledged) "
             + "faults=\(faults) messages=\(messages) dropped=\(messagesDropped) checks=\(invariantChecks) "
             + "hints=\(hintsStored)/\(hintsDelivered) repairs=\(readRepairs) sloppy=\(sloppyWrites) "
+            + "aae=\(antiEntropyKeys)keys/\(convergenceMs)ms\(options.wipe ? " refill=\(refillMs)ms" : "") "
             + "sim=\(simulatedMs / 1000).\(simulatedMs % 1000 / 100)s trace=\(traceHash)"
         if !passed {
             line += "\n  " + failures.prefix(10).joined(separator: "\n  ")

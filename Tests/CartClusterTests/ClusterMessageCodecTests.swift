@@ -146,6 +146,33 @@ import Testing
         return replies
     }
 
+    /// The anti-entropy messages, at their limits and empty; digests deliberately out of key order
+    /// (the codec requires none).
+    func treeMessages() -> [ClusterMessage] {
+        let topIndex = Codec.treeIndexMax - 1
+        return [
+            .treeHashes(id: 20, partition: 0, level: 0, indices: [0], hashes: [0x0123_4567_89AB_CDEF]),
+            .treeHashes(id: 21, partition: Codec.treePartitionMax - 1, level: Codec.treeLevelMax,
+                        indices: [0, 1, 15, 127, 128, 16_383, 16_384, topIndex],
+                        hashes: [0, UInt64.max, 1, 2, 3, 4, 5, 0x8000_0000_0000_0000]),
+            .treeHashes(id: 22, partition: 7, level: 1, indices: [], hashes: []),
+            .treeHashesReply(id: 23, ready: true, differing: [2, 5]),
+            .treeHashesReply(id: 24, ready: false, differing: []),
+            .treeHashesReply(id: UInt64.max, ready: true, differing: [0, 127, 128, 16_383, 16_384, topIndex]),
+            .treeKeys(id: 25, partition: 3, leaves: [4, 9, topIndex], digests: [
+                KeyDigest(key: Array("cart:42".utf8), hash: 0xDEAD_BEEF),
+                KeyDigest(key: [], hash: UInt64.max),
+                KeyDigest(key: Array("a".utf8), hash: 0),
+                KeyDigest(key: Array("a".utf8), hash: 0),
+            ]),
+            .treeKeys(id: 26, partition: 0, leaves: [], digests: []),
+            .treeKeys(id: 27, partition: Codec.treePartitionMax - 1, leaves: [0],
+                      digests: [KeyDigest(key: [0xFF, 0x00], hash: 1)]),
+            .treeKeysReply(id: 28, wanted: [Array("cart:42".utf8), [], Array("cart:42".utf8)]),
+            .treeKeysReply(id: 29, wanted: []),
+        ]
+    }
+
     /// Every message case, with every request operation, cart operation, reply, rejection and
     /// error case inside `forward` and `forwardReply`.
     func allMessages() throws -> [ClusterMessage] {
@@ -171,6 +198,7 @@ import Testing
         for (index, reply) in try replies().enumerated() {
             messages.append(.forwardReply(id: 200 + UInt64(index), reply: reply))
         }
+        messages += treeMessages()
         return messages
     }
 
@@ -231,6 +259,12 @@ import Testing
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
             0x04, 0x01, 0x02, 0x08, 0x06,
         ])
+        #expect(try Codec.encode(.treeHashesReply(id: 1, ready: true, differing: [2, 5])) == [
+            0x01, 0x0A,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+            0x01,
+            0x02, 0x02, 0x05,
+        ])
     }
 
     // MARK: Refusals
@@ -248,6 +282,17 @@ import Testing
             } else if let offset, error.offset != offset {
                 Issue.record("\(error), expected offset \(offset) \(comment())", sourceLocation: sourceLocation)
             }
+        }
+    }
+
+    /// Encodes `message`, which must fail with `code`.
+    func expectUnencodable(_ message: ClusterMessage, _ code: WireError.Code, _ comment: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        do throws(WireError) {
+            let bytes = try Codec.encode(message)
+            Issue.record("encoded \(bytes.count) bytes, expected \(code): \(comment)", sourceLocation: sourceLocation)
+        } catch {
+            #expect(error.code == code && error.offset == 0, "\(error): \(comment)", sourceLocation: sourceLocation)
         }
     }
 
@@ -276,7 +321,7 @@ import Testing
         let read = try Codec.encode(.read(id: 1, key: [0x6b]))
         expectRefused(setting(read, at: 0, with: 0), .unsupportedVersion, at: 0)
         expectRefused(setting(read, at: 0, with: 2), .unsupportedVersion, at: 0)
-        for tag: UInt8 in [0, 9, 0xFF] {
+        for tag: UInt8 in [0, 13, 0xFF] {
             expectRefused(setting(read, at: 1, with: tag), .unknownTag, at: 1)
         }
 
@@ -401,15 +446,6 @@ import Testing
     }
 
     @Test func encodingRefusesWhatDecodingWould() throws {
-        func expectUnencodable(_ message: ClusterMessage, _ code: WireError.Code, _ comment: String,
-                               sourceLocation: SourceLocation = #_sourceLocation) {
-            do throws(WireError) {
-                let bytes = try Codec.encode(message)
-                Issue.record("encoded \(bytes.count) bytes, expected \(code): \(comment)", sourceLocation: sourceLocation)
-            } catch {
-                #expect(error.code == code, "\(error): \(comment)", sourceLocation: sourceLocation)
-            }
-        }
         let longKey = [UInt8](repeating: 0x61, count: Codec.keyBytesMax + 1)
         expectUnencodable(.read(id: 1, key: longKey), .limitExceeded, "key too long")
         expectUnencodable(.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .get, r: -1)), .invalidValue,
@@ -431,6 +467,136 @@ import Testing
                           .limitExceeded, "too many metadata pairs")
     }
 
+    // MARK: Anti-entropy messages
+
+    @Test func treeMessagesRefuseIndicesNotStrictlyAscending() {
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: 1, indices: [3, 1], hashes: [0, 0]),
+                          .nonCanonical, "descending indices")
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: 1, indices: [2, 2], hashes: [0, 0]),
+                          .nonCanonical, "repeated index")
+        expectUnencodable(.treeHashesReply(id: 1, ready: true, differing: [5, 2]), .nonCanonical, "descending differing")
+        expectUnencodable(.treeKeys(id: 1, partition: 0, leaves: [1, 1], digests: []), .nonCanonical, "repeated leaf")
+        expectUnencodable(.treeKeys(id: 1, partition: 0, leaves: [0, 4, 3], digests: []), .nonCanonical, "descending leaves")
+    }
+
+    @Test func treeMessagesRefuseFieldsBeyondTheirLimits() {
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: 1, indices: [0, 1], hashes: [0]),
+                          .invalidValue, "fewer hashes than indices")
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: 1, indices: [0], hashes: [0, 1]),
+                          .invalidValue, "more hashes than indices")
+        expectUnencodable(.treeHashes(id: 1, partition: Codec.treePartitionMax, level: 0, indices: [], hashes: []),
+                          .limitExceeded, "partition at treePartitionMax")
+        expectUnencodable(.treeKeys(id: 1, partition: Codec.treePartitionMax, leaves: [], digests: []),
+                          .limitExceeded, "treeKeys partition at treePartitionMax")
+        expectUnencodable(.treeHashes(id: 1, partition: -1, level: 0, indices: [], hashes: []),
+                          .invalidValue, "negative partition")
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: Codec.treeLevelMax + 1, indices: [], hashes: []),
+                          .limitExceeded, "level beyond treeLevelMax")
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: -1, indices: [], hashes: []),
+                          .invalidValue, "negative level")
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: 1, indices: [Codec.treeIndexMax], hashes: [0]),
+                          .limitExceeded, "index at treeIndexMax")
+        expectUnencodable(.treeHashesReply(id: 1, ready: true, differing: [-1]), .invalidValue, "negative index")
+        let tooMany = Array(0...Codec.treeIndicesMax)
+        expectUnencodable(.treeHashes(id: 1, partition: 0, level: 3, indices: tooMany,
+                                      hashes: Array(repeating: 0, count: tooMany.count)),
+                          .limitExceeded, "too many hashes")
+        expectUnencodable(.treeHashesReply(id: 1, ready: true, differing: tooMany), .limitExceeded, "too many differing")
+        expectUnencodable(.treeKeys(id: 1, partition: 0, leaves: tooMany, digests: []), .limitExceeded, "too many leaves")
+        expectUnencodable(.treeKeys(id: 1, partition: 0, leaves: [0],
+                                    digests: Array(repeating: KeyDigest(key: [], hash: 0), count: Codec.treeDigestsMax + 1)),
+                          .limitExceeded, "too many digests")
+        expectUnencodable(.treeKeysReply(id: 1, wanted: Array(repeating: [], count: Codec.treeWantedMax + 1)),
+                          .limitExceeded, "too many wanted keys")
+        let longKey = [UInt8](repeating: 0x61, count: Codec.keyBytesMax + 1)
+        expectUnencodable(.treeKeys(id: 1, partition: 0, leaves: [0], digests: [KeyDigest(key: longKey, hash: 0)]),
+                          .limitExceeded, "digest key too long")
+        expectUnencodable(.treeKeysReply(id: 1, wanted: [longKey]), .limitExceeded, "wanted key too long")
+    }
+
+    @Test func decodingRefusesTreeIndicesNotStrictlyAscending() {
+        // treeHashesReply: 01 0a id(8) ready count, then the indices from offset 12.
+        func reply(_ indices: [UInt8]) -> [UInt8] {
+            var writer = WireWriter()
+            writer.u8(Codec.version)
+            writer.u8(Codec.MessageTag.treeHashesReply.rawValue)
+            writer.u64(1)
+            writer.bool(true)
+            writer.uvarint(UInt64(indices.count))
+            for index in indices { writer.uvarint(UInt64(index)) }
+            return writer.bytes
+        }
+        expectRefused(reply([5, 2]), .nonCanonical, at: 13, "descending differing")
+        expectRefused(reply([2, 2]), .nonCanonical, at: 13, "repeated differing")
+        expectRefused(reply([0, 1, 0]), .nonCanonical, at: 14, "descending after ascending")
+
+        // treeHashes: 01 09 id(8) partition level count, then (index hash) pairs from offset 13.
+        var writer = WireWriter()
+        writer.u8(Codec.version)
+        writer.u8(Codec.MessageTag.treeHashes.rawValue)
+        writer.u64(1)
+        writer.uvarint(0)
+        writer.uvarint(1)
+        writer.uvarint(2)
+        writer.uvarint(7)
+        writer.u64(0xAA)
+        writer.uvarint(6)
+        writer.u64(0xBB)
+        expectRefused(writer.bytes, .nonCanonical, at: 22, "descending tree hash indices")
+
+        // treeKeys: 01 0b id(8) partition count, then the leaves from offset 12, then the digests.
+        var keys = WireWriter()
+        keys.u8(Codec.version)
+        keys.u8(Codec.MessageTag.treeKeys.rawValue)
+        keys.u64(1)
+        keys.uvarint(0)
+        keys.uvarint(2)
+        keys.uvarint(3)
+        keys.uvarint(3)
+        keys.uvarint(0)
+        expectRefused(keys.bytes, .nonCanonical, at: 13, "repeated leaf")
+    }
+
+    @Test func decodingRefusesTreeFieldsBeyondTheirLimits() throws {
+        // treeHashes: 01 09 id(8), partition at 10, level after it.
+        func hashes(partition: UInt64, level: UInt64, indices: [UInt64] = []) -> [UInt8] {
+            var writer = WireWriter()
+            writer.u8(Codec.version)
+            writer.u8(Codec.MessageTag.treeHashes.rawValue)
+            writer.u64(1)
+            writer.uvarint(partition)
+            writer.uvarint(level)
+            writer.uvarint(UInt64(indices.count))
+            for index in indices {
+                writer.uvarint(index)
+                writer.u64(0)
+            }
+            return writer.bytes
+        }
+        #expect(try Codec.decode(hashes(partition: UInt64(Codec.treePartitionMax - 1), level: UInt64(Codec.treeLevelMax)))
+                == .treeHashes(id: 1, partition: Codec.treePartitionMax - 1, level: Codec.treeLevelMax, indices: [], hashes: []))
+        expectRefused(hashes(partition: UInt64(Codec.treePartitionMax), level: 0), .limitExceeded, at: 10, "partition")
+        expectRefused(hashes(partition: 0, level: UInt64(Codec.treeLevelMax) + 1), .limitExceeded, at: 11, "level")
+        expectRefused(hashes(partition: 0, level: 1, indices: [UInt64(Codec.treeIndexMax)]), .limitExceeded, at: 13,
+                      "index at treeIndexMax")
+
+        // A count beyond its limit, and one that cannot fit the bytes left.
+        var tooMany = WireWriter()
+        tooMany.u8(Codec.version)
+        tooMany.u8(Codec.MessageTag.treeKeysReply.rawValue)
+        tooMany.u64(1)
+        tooMany.uvarint(UInt64(Codec.treeWantedMax) + 1)
+        expectRefused(tooMany.bytes, .limitExceeded, at: 10, "too many wanted keys")
+        var unfit = WireWriter()
+        unfit.u8(Codec.version)
+        unfit.u8(Codec.MessageTag.treeHashesReply.rawValue)
+        unfit.u64(1)
+        unfit.bool(true)
+        unfit.uvarint(UInt64(Codec.treeIndicesMax))
+        unfit.uvarint(0)
+        expectRefused(unfit.bytes, .truncated, at: 11, "a count larger than the bytes left")
+    }
+
     // MARK: Robustness
 
     /// Random bit flips, byte replacements and insertions in encoded messages, and random
@@ -449,7 +615,7 @@ import Testing
                 bytes = rng.bytes(count)
                 if bytes.count >= 2, rng.chance(80) {
                     bytes[0] = Codec.version
-                    bytes[1] = UInt8(1 + rng.below(8))
+                    bytes[1] = UInt8(1 + rng.below(Codec.MessageTag.allCases.count))
                 }
             } else {
                 bytes = rng.pick(encoded)

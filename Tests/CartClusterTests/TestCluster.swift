@@ -26,7 +26,7 @@ final class TestCluster {
             options.fileSystem = MemoryFileSystem()
             options.backgroundMode = .manual
             let engine = try StorageEngine.open("/n\(id.value)", options: options)
-            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1)
+            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1, treeShape: .standard(partitionBits: ring.partitionBits))
             var configuration = NodeConfiguration(node: id, ring: ring)
             configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
             configure(&configuration)

@@ -35,7 +35,8 @@ struct NodeRuntimeTests {
         configuration.fallbackNamespace = KeyNamespace(prefix: "", policy: .siblings, n: 1)
         configuration.defaultR = 1
         configuration.defaultW = 1
-        let storage = try NodeStorage(engine: engine, node: NodeID(1), freshEpoch: 1, allowUnsyncedAcks: true)
+        let storage = try NodeStorage(engine: engine, node: NodeID(1), freshEpoch: 1, treeShape: .standard(partitionBits: 4),
+                                      allowUnsyncedAcks: true)
         let transport = PeerTransport(node: NodeID(1), members: [me], listen: me.peer, secret: Array(repeating: 1, count: 32),
                                       group: MultiThreadedEventLoopGroup.singleton, logger: Self.quiet)
         let runtime = try NodeRuntime(configuration: configuration, storage: storage, transport: transport, clock: WallClock(),

@@ -25,7 +25,16 @@ extension ClusterNode {
         case let .forwardReply(id, reply):
             forwardReplied(id, reply: reply, from: peer, effects: &effects)
         case let .repair(key, record):
+            statistics.repairsReceived += 1
             _ = try? storage.replicas.merge(key, record)
+        case let .treeHashes(id, partition, level, indices, hashes):
+            compareTreeHashes(id, partition: partition, level: level, indices: indices, hashes: hashes, from: peer, effects: &effects)
+        case let .treeHashesReply(id, ready, differing):
+            treeHashesReplied(id, ready: ready, differing: differing, from: peer, nowMs: nowMs, effects: &effects)
+        case let .treeKeys(id, partition, leaves, digests):
+            compareTreeKeys(id, partition: partition, leaves: leaves, digests: digests, from: peer, effects: &effects)
+        case let .treeKeysReply(id, wanted):
+            treeKeysReplied(id, wanted: wanted, from: peer, effects: &effects)
         }
     }
 
@@ -61,6 +70,13 @@ extension ClusterNode {
         case .hintDelivery:
             deliverHints(nowMs: nowMs, effects: &effects)
             effects.append(.setTimer(.hintDelivery, atMs: nowMs + configuration.hintDeliveryIntervalMs))
+        case .antiEntropy:
+            startExchange(nowMs: nowMs, effects: &effects)
+            effects.append(.setTimer(.antiEntropy, atMs: nowMs + configuration.antiEntropyIntervalMs))
+        case .treeRebuild:
+            let rebuilding = rebuildTree()
+            let interval = rebuilding ? configuration.treeRebuildIntervalMs : configuration.treeRecheckIntervalMs
+            effects.append(.setTimer(.treeRebuild, atMs: nowMs + interval))
         }
     }
 

@@ -43,6 +43,13 @@ public struct ClusterNode: Sendable {
     var repairBudget: TokenBucket
     /// Hint deliveries in flight: message id → what was sent, and when.
     var deliveries: [UInt64: HintDelivery] = [:]
+    /// Anti-entropy exchanges this node started, in flight (at most one): id → its state.
+    var exchanges: [UInt64: AntiEntropyExchange] = [:]
+    /// The next partition to consider for an exchange, and to rebuild.
+    var exchangeCursor = 0
+    var rebuildCursor = 0
+    /// Exchanges started, for taking a partition's peers in turn.
+    var exchangeTurn = 0
     private var nextID: UInt64
 
     struct HintDelivery: Sendable {
@@ -56,6 +63,9 @@ public struct ClusterNode: Sendable {
     /// `configuration` does not validate.
     public init(configuration: NodeConfiguration, storage: NodeStorage, nowMs: UInt64) throws(NodeConfiguration.Invalid) {
         try configuration.validate()
+        guard storage.replicas.treeShape.partitionBits == configuration.ring.partitionBits else {
+            throw .treeShape(storage.replicas.treeShape, ringPartitionBits: configuration.ring.partitionBits)
+        }
         self.configuration = configuration
         self.storage = storage
         suspicions = Suspicions(suspicionMs: configuration.suspicionMs)
@@ -67,9 +77,11 @@ public struct ClusterNode: Sendable {
 
     public var node: NodeID { configuration.node }
 
-    /// The effects due at start: the hint delivery timer.
+    /// The effects due at start: the hint delivery, anti-entropy and tree rebuild timers.
     public mutating func start(nowMs: UInt64) -> [NodeEffect] {
-        [.setTimer(.hintDelivery, atMs: nowMs + configuration.hintDeliveryIntervalMs)]
+        [.setTimer(.hintDelivery, atMs: nowMs + configuration.hintDeliveryIntervalMs),
+         .setTimer(.antiEntropy, atMs: nowMs + configuration.antiEntropyIntervalMs),
+         .setTimer(.treeRebuild, atMs: nowMs)]
     }
 
     /// Handles one event that happened at `nowMs`; returns what to do, in order.
@@ -99,6 +111,11 @@ public struct ClusterNode: Sendable {
         for id in requests.keys.sorted() {
             guard let request = requests[id] else { continue }
             if request.deadlineMs < nowMs { return "request \(id) outlived its deadline \(request.deadlineMs) at \(nowMs)" }
+        }
+        if exchanges.count > 1 { return "\(exchanges.count) anti-entropy exchanges in flight" }
+        for (id, exchange) in exchanges
+        where exchange.startedMs + configuration.antiEntropyTimeoutMs + configuration.antiEntropyIntervalMs < nowMs {
+            return "anti-entropy exchange \(id) with \(exchange.peer) outlived its timeout at \(nowMs)"
         }
         return nil
     }

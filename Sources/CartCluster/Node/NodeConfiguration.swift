@@ -27,6 +27,18 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// How often hints are offered to their owners, and how many per owner at a time.
     public var hintDeliveryIntervalMs: UInt64 = 1_000
     public var hintDeliveryBatch: Int = 32
+    /// Anti-entropy: how often a node starts an exchange of one partition with one of its
+    /// replicas (one exchange at a time; partitions and peers taken in turn), and how long an
+    /// exchange may take before it is forgotten.
+    public var antiEntropyIntervalMs: UInt64 = 100
+    public var antiEntropyTimeoutMs: UInt64 = 2_000
+    /// Most key digests one exchange lists (the differing leaves are taken in order while the
+    /// count stays under it; the rest wait for a later exchange), and so most keys repaired.
+    public var antiEntropyKeysPerExchange = 1_024
+    /// How often one unbuilt partition's tree is rebuilt from a scan (after a start, every
+    /// partition is unbuilt), and how often a node with every tree built looks again.
+    public var treeRebuildIntervalMs: UInt64 = 10
+    public var treeRecheckIntervalMs: UInt64 = 1_000
     /// Versioning limits: the same on every node.
     public var limits: VersioningLimits = .default
 
@@ -42,12 +54,15 @@ public struct NodeConfiguration: Hashable, Sendable {
         case replicas(KeyNamespace)
         /// A negative or zero setting that must be positive (its name).
         case notPositive(String)
+        /// The storage's anti-entropy tree is not shaped for this ring.
+        case treeShape(MerkleTree.Shape, ringPartitionBits: Int)
 
         public var description: String {
             switch self {
             case let .nodeNotOnRing(node): return "node \(node) is not on the ring"
             case let .replicas(namespace): return "namespace \(namespace): N outside 1…\(QuorumParameters.nMax)"
             case let .notPositive(name): return "\(name) must be positive"
+            case let .treeShape(shape, bits): return "anti-entropy tree \(shape) does not fit a ring of 2^\(bits) partitions"
             }
         }
     }
@@ -63,10 +78,16 @@ public struct NodeConfiguration: Hashable, Sendable {
             ("hintDeliveryBatch", hintDeliveryBatch), ("requestTimeoutMs", Int(clamping: requestTimeoutMs)),
             ("requestTimeoutMaxMs", Int(clamping: requestTimeoutMaxMs)), ("replicaTimeoutMs", Int(clamping: replicaTimeoutMs)),
             ("hintDeliveryIntervalMs", Int(clamping: hintDeliveryIntervalMs)),
+            ("antiEntropyIntervalMs", Int(clamping: antiEntropyIntervalMs)), ("antiEntropyTimeoutMs", Int(clamping: antiEntropyTimeoutMs)),
+            ("antiEntropyKeysPerExchange", antiEntropyKeysPerExchange), ("treeRebuildIntervalMs", Int(clamping: treeRebuildIntervalMs)),
+            ("treeRecheckIntervalMs", Int(clamping: treeRecheckIntervalMs)),
         ]
         for (name, value) in positive where value <= 0 { throw .notPositive(name) }
         guard readRepairsPerSecond >= 0 else { throw .notPositive("readRepairsPerSecond") }
     }
+
+    /// The largest N of any namespace: a partition's replicas for anti-entropy.
+    public var replicationN: Int { (namespaces + [fallbackNamespace]).map(\.n).max() ?? 1 }
 
     /// The namespace of `key`.
     public func namespace(of key: [UInt8]) -> KeyNamespace {

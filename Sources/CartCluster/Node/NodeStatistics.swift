@@ -23,6 +23,20 @@ public struct NodeStatistics: Hashable, Sendable {
     /// Hints dropped past their age bound.
     public var hintsDropped = 0
     public var suspicions = 0
+    /// Anti-entropy exchanges this node started; those that found the partition in sync at the
+    /// root, those that got down to keys, and those forgotten past their timeout or refused
+    /// by a peer whose tree was not built.
+    public var antiEntropyExchanges = 0
+    public var antiEntropyInSync = 0
+    public var antiEntropyDescents = 0
+    public var antiEntropyAbandoned = 0
+    /// Records this node sent to a peer in anti-entropy (keys the peer lacked or held
+    /// differently), and records it received as repairs (read repair or anti-entropy).
+    public var antiEntropyKeysSent = 0
+    public var repairsReceived = 0
+    /// Partition trees rebuilt from a scan, and rebuilds that failed (a scan error).
+    public var treeRebuilds = 0
+    public var treeRebuildFailures = 0
 
     public init() {}
 
@@ -45,6 +59,14 @@ public struct NodeStatistics: Hashable, Sendable {
         sum.hintsDelivered += rhs.hintsDelivered
         sum.hintsDropped += rhs.hintsDropped
         sum.suspicions += rhs.suspicions
+        sum.antiEntropyExchanges += rhs.antiEntropyExchanges
+        sum.antiEntropyInSync += rhs.antiEntropyInSync
+        sum.antiEntropyDescents += rhs.antiEntropyDescents
+        sum.antiEntropyAbandoned += rhs.antiEntropyAbandoned
+        sum.antiEntropyKeysSent += rhs.antiEntropyKeysSent
+        sum.repairsReceived += rhs.repairsReceived
+        sum.treeRebuilds += rhs.treeRebuilds
+        sum.treeRebuildFailures += rhs.treeRebuildFailures
         return sum
     }
 }

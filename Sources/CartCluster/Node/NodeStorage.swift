@@ -41,10 +41,14 @@ public final class NodeStorage: Sendable {
     }
 
     /// Opens the node's state in `engine` (opened and later closed by the caller).
+    /// `treeShape` is the anti-entropy tree's (its partition bits must be the ring's).
     public init(engine: StorageEngine, node: NodeID, freshEpoch: UInt32, versioning: VersioningLimits = .default,
-                hintLimits: HintStore.Limits = HintStore.Limits(), allowUnsyncedAcks: Bool = false) throws(OpenError) {
+                treeShape: MerkleTree.Shape = .default, hintLimits: HintStore.Limits = HintStore.Limits(),
+                allowUnsyncedAcks: Bool = false) throws(OpenError) {
         self.engine = engine
-        do { replicas = try ReplicaStore(engine: engine, limits: versioning, allowUnsyncedAcks: allowUnsyncedAcks) } catch {
+        do {
+            replicas = try ReplicaStore(engine: engine, limits: versioning, treeShape: treeShape, allowUnsyncedAcks: allowUnsyncedAcks)
+        } catch {
             throw .configuration(error)
         }
         do { hints = try HintStore(engine: engine, limits: hintLimits, versioning: versioning) } catch { throw .hints(error) }

@@ -27,4 +27,22 @@ public enum ClusterMessage: Hashable, Sendable {
     case forwardReply(id: UInt64, reply: ClientReply)
     /// Coordinator → stale replica, after a read (read repair): store the join; no reply.
     case repair(key: [UInt8], record: StoredRecord)
+
+    // MARK: Anti-entropy (`ClusterNode+AntiEntropy`): an initiator descends its Merkle tree of a
+    // partition against a replica's, from the root to the leaves that differ, then the two
+    // exchange the records of the keys that differ (as `repair`).
+
+    /// Initiator → replica: my tree's hashes of `partition` at `level` (0 is the root) for the
+    /// nodes `indices` (ascending, distinct; `hashes` in the same order).
+    case treeHashes(id: UInt64, partition: Int, level: Int, indices: [Int], hashes: [UInt64])
+    /// Replica → initiator: the indices whose hashes differ from mine (ascending), or
+    /// `ready == false` (and none) if my tree of that partition is not built yet.
+    case treeHashesReply(id: UInt64, ready: Bool, differing: [Int])
+    /// Initiator → replica: the digest of every key I hold in the leaves `leaves` (ascending
+    /// leaf indices within the partition) of `partition`, ordered by stored key.
+    case treeKeys(id: UInt64, partition: Int, leaves: [Int], digests: [KeyDigest])
+    /// Replica → initiator: send me your records of these keys (as `repair`). The replica has
+    /// already sent the initiator its records of the keys the initiator lacks or holds
+    /// differently.
+    case treeKeysReply(id: UInt64, wanted: [[UInt8]])
 }

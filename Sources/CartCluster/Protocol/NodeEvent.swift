@@ -28,4 +28,8 @@ public enum NodeTimer: Hashable, Sendable {
     case replicaTimeout(UInt64, round: Int)
     /// Time to deliver hints (and drop those past their age).
     case hintDelivery
+    /// Time to start an anti-entropy exchange (and forget exchanges past their timeout).
+    case antiEntropy
+    /// Time to rebuild an unbuilt partition's tree.
+    case treeRebuild
 }

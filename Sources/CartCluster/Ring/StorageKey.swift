@@ -30,7 +30,11 @@ public enum StorageKey {
     /// The stored-key range `[from, to)` of `partition`'s data: from its first token to the next
     /// partition's (for the last partition, to the end of the data namespace).
     public static func range(ofPartition partition: Int, in ring: Ring) -> (from: [UInt8], to: [UInt8]) {
-        let tokens = ring.tokenRange(ofPartition: partition)
+        range(ofTokens: ring.tokenRange(ofPartition: partition))
+    }
+
+    /// The stored-key range `[from, to)` of the data whose tokens are in `tokens`.
+    public static func range(ofTokens tokens: ClosedRange<UInt64>) -> (from: [UInt8], to: [UInt8]) {
         var from = [dataNamespace]
         appendBigEndian(tokens.lowerBound, to: &from)
         guard tokens.upperBound < UInt64.max else { return (from, [dataNamespace + 1]) }

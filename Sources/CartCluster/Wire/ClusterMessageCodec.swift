@@ -12,7 +12,9 @@ import CartVersioning
 /// Decoding never traps: truncated, oversized or malformed input is a `WireError` with the
 /// offset and what was expected. Encoding refuses (with a `WireError` at offset 0) what the
 /// decoder would refuse: a record or context the record codec refuses, a key, string or count
-/// beyond the limits below, a negative R, W or ack count, a dot with counter 0.
+/// beyond the limits below, a negative R, W or ack count, a dot with counter 0, a tree
+/// partition, level or index out of range, tree indices not strictly ascending, and (having no
+/// encoding) a `treeHashes` whose hashes and indices differ in number.
 ///
 /// Thread safety: stateless; call from anywhere.
 public enum ClusterMessageCodec {
@@ -30,6 +32,22 @@ public enum ClusterMessageCodec {
     public static let stringBytesMax = 64 << 10
     /// Most metadata pairs in one cart operation's details.
     public static let metadataPairsMax = 1_024
+    /// Bound on an anti-entropy message's partition (`treeHashes`, `treeKeys`): the partition
+    /// must be less than this (a ring has at most 2^16 partitions).
+    public static let treePartitionMax = 1 << 16
+    /// Deepest Merkle tree level in a `treeHashes` (0 is a partition's root): the level must be
+    /// at most this.
+    public static let treeLevelMax = 8
+    /// Most tree node indices in one `treeHashes` (`indices`), `treeHashesReply` (`differing`)
+    /// or `treeKeys` (`leaves`).
+    public static let treeIndicesMax = 4_096
+    /// Bound on a tree node or leaf index within its level and partition: every index must be
+    /// less than this (2^24).
+    public static let treeIndexMax = 1 << 24
+    /// Most key digests in one `treeKeys`.
+    public static let treeDigestsMax = 16_384
+    /// Most keys in one `treeKeysReply`.
+    public static let treeWantedMax = 16_384
 
     // MARK: Messages
 
@@ -84,6 +102,44 @@ public enum ClusterMessageCodec {
             writer.u8(MessageTag.repair.rawValue)
             try encodeKey(key, into: &writer)
             try encodeRecord(record, into: &writer)
+        case let .treeHashes(id, partition, level, indices, hashes):
+            writer.u8(MessageTag.treeHashes.rawValue)
+            writer.u64(id)
+            try encodeTreePartition(partition, into: &writer)
+            try writer.count(level, "tree level", max: treeLevelMax)
+            guard hashes.count == indices.count else {
+                throw WireError(.invalidValue, offset: 0,
+                                expected: "one hash per tree index, got \(hashes.count) hashes for \(indices.count) indices")
+            }
+            try writer.count(indices.count, "tree hash count", max: treeIndicesMax)
+            var previous: Int? = nil
+            for (index, hash) in zip(indices, hashes) {
+                try encodeTreeIndex(index, "tree index", after: previous, into: &writer)
+                writer.u64(hash)
+                previous = index
+            }
+        case let .treeHashesReply(id, ready, differing):
+            writer.u8(MessageTag.treeHashesReply.rawValue)
+            writer.u64(id)
+            writer.bool(ready)
+            try encodeTreeIndices(differing, "differing tree index", into: &writer)
+        case let .treeKeys(id, partition, leaves, digests):
+            writer.u8(MessageTag.treeKeys.rawValue)
+            writer.u64(id)
+            try encodeTreePartition(partition, into: &writer)
+            try encodeTreeIndices(leaves, "tree leaf index", into: &writer)
+            try writer.count(digests.count, "key digest count", max: treeDigestsMax)
+            for digest in digests {
+                try encodeKey(digest.key, into: &writer)
+                writer.u64(digest.hash)
+            }
+        case let .treeKeysReply(id, wanted):
+            writer.u8(MessageTag.treeKeysReply.rawValue)
+            writer.u64(id)
+            try writer.count(wanted.count, "wanted key count", max: treeWantedMax)
+            for key in wanted {
+                try encodeKey(key, into: &writer)
+            }
         }
         return writer.bytes
     }
@@ -131,6 +187,53 @@ public enum ClusterMessageCodec {
             let key = try decodeKey(&reader)
             let record = try decodeRecord(&reader)
             message = .repair(key: key, record: record)
+        case .treeHashes:
+            let id = try reader.u64("request id")
+            let partition = try decodeTreePartition(&reader)
+            let level = try reader.countValue("tree level", max: treeLevelMax)
+            // Each pair takes at least a one-byte index and an 8-byte hash.
+            let count = try reader.count("tree hash count", max: treeIndicesMax, minimumElementBytes: 9)
+            var indices: [Int] = []
+            var hashes: [UInt64] = []
+            indices.reserveCapacity(count)
+            hashes.reserveCapacity(count)
+            for _ in 0..<count {
+                let index = try decodeTreeIndex("tree index", after: indices.last, from: &reader)
+                let hash = try reader.u64("tree hash")
+                indices.append(index)
+                hashes.append(hash)
+            }
+            message = .treeHashes(id: id, partition: partition, level: level, indices: indices, hashes: hashes)
+        case .treeHashesReply:
+            let id = try reader.u64("request id")
+            let ready = try reader.bool("ready")
+            let differing = try decodeTreeIndices("differing tree index", from: &reader)
+            message = .treeHashesReply(id: id, ready: ready, differing: differing)
+        case .treeKeys:
+            let id = try reader.u64("request id")
+            let partition = try decodeTreePartition(&reader)
+            let leaves = try decodeTreeIndices("tree leaf index", from: &reader)
+            // Each digest takes at least a one-byte key length and an 8-byte hash.
+            let count = try reader.count("key digest count", max: treeDigestsMax, minimumElementBytes: 9)
+            var digests: [KeyDigest] = []
+            digests.reserveCapacity(count)
+            for _ in 0..<count {
+                let key = try decodeKey(&reader)
+                let hash = try reader.u64("key hash")
+                digests.append(KeyDigest(key: key, hash: hash))
+            }
+            message = .treeKeys(id: id, partition: partition, leaves: leaves, digests: digests)
+        case .treeKeysReply:
+            let id = try reader.u64("request id")
+            // Each key takes at least its length byte.
+            let count = try reader.count("wanted key count", max: treeWantedMax)
+            var wanted: [[UInt8]] = []
+            wanted.reserveCapacity(count)
+            for _ in 0..<count {
+                let key = try decodeKey(&reader)
+                wanted.append(key)
+            }
+            message = .treeKeysReply(id: id, wanted: wanted)
         }
         try reader.finish()
         return message
@@ -146,7 +249,8 @@ extension ClusterMessageCodec {
     /// `ClusterMessage` cases.
     enum MessageTag: UInt8, CaseIterable {
         case read = 1, readReply = 2, write = 3, writeReply = 4, forward = 5, forwardAccepted = 6,
-             forwardReply = 7, repair = 8
+             forwardReply = 7, repair = 8, treeHashes = 9, treeHashesReply = 10, treeKeys = 11,
+             treeKeysReply = 12
     }
 
     /// `ClientRequest.Operation` cases.
@@ -304,6 +408,69 @@ extension ClusterMessageCodec {
         let replica = try decodeReplica(&reader)
         let counter = try reader.uvarint("dot counter", in: 1...UInt64.max)
         return Dot(replica: replica, counter: counter)
+    }
+}
+
+// MARK: - Anti-entropy trees
+
+extension ClusterMessageCodec {
+    /// `partition := uvarint (0 … treePartitionMax − 1)`.
+    static func encodeTreePartition(_ partition: Int, into writer: inout WireWriter) throws(WireError) {
+        try writer.count(partition, "tree partition", max: treePartitionMax - 1)
+    }
+
+    static func decodeTreePartition(_ reader: inout WireReader) throws(WireError) -> Int {
+        try reader.countValue("tree partition", max: treePartitionMax - 1)
+    }
+
+    /// `indices := count:uvarint (0 … treeIndicesMax) index{count}`, strictly ascending.
+    static func encodeTreeIndices(_ indices: [Int], _ what: String, into writer: inout WireWriter) throws(WireError) {
+        try writer.count(indices.count, "\(what) count", max: treeIndicesMax)
+        var previous: Int? = nil
+        for index in indices {
+            try encodeTreeIndex(index, what, after: previous, into: &writer)
+            previous = index
+        }
+    }
+
+    static func decodeTreeIndices(_ what: String, from reader: inout WireReader) throws(WireError) -> [Int] {
+        // Each index takes at least one byte.
+        let count = try reader.count("\(what) count", max: treeIndicesMax)
+        var indices: [Int] = []
+        indices.reserveCapacity(count)
+        for _ in 0..<count {
+            let index = try decodeTreeIndex(what, after: indices.last, from: &reader)
+            indices.append(index)
+        }
+        return indices
+    }
+
+    /// `index := uvarint (0 … treeIndexMax − 1)`, greater than `previous` (the list's preceding
+    /// index, if any), so that a list has one encoding.
+    static func encodeTreeIndex(_ index: Int, _ what: String, after previous: Int?,
+                                into writer: inout WireWriter) throws(WireError) {
+        guard index >= 0 else {
+            throw WireError(.invalidValue, offset: 0, expected: "\(what) >= 0, got \(index)")
+        }
+        guard index < treeIndexMax else {
+            throw WireError(.limitExceeded, offset: 0, expected: "\(what) < \(treeIndexMax), got \(index)")
+        }
+        if let previous, index <= previous {
+            throw WireError(.nonCanonical, offset: 0,
+                            expected: "each \(what) greater than the one before (\(previous)), got \(index)")
+        }
+        writer.uvarint(UInt64(index))
+    }
+
+    static func decodeTreeIndex(_ what: String, after previous: Int?,
+                                from reader: inout WireReader) throws(WireError) -> Int {
+        let start = reader.offset
+        let index = try reader.countValue(what, max: treeIndexMax - 1)
+        if let previous, index <= previous {
+            throw WireError(.nonCanonical, offset: start,
+                            expected: "each \(what) greater than the one before (\(previous)), got \(index)")
+        }
+        return index
     }
 }
 

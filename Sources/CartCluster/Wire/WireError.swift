@@ -23,12 +23,14 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A tag (message, operation, reply, error case, policy) this code does not know.
         case unknownTag
         /// A value outside its domain: a presence or boolean byte other than 0 or 1, a zero dot
-        /// counter, an integer that does not fit its Swift type, a negative count on encoding.
+        /// counter, an integer that does not fit its Swift type, a negative count or tree index
+        /// on encoding, a `treeHashes` whose hashes and indices differ in number on encoding.
         case invalidValue
         /// A length or count beyond the wire limits (`ClusterMessageCodec.keyBytesMax` and others).
         case limitExceeded
         /// Well-formed but not canonical: metadata keys not strictly ascending, a version vector
-        /// with a dot cloud.
+        /// with a dot cloud, tree indices (of `treeHashes`, `treeHashesReply`, `treeKeys`) not
+        /// strictly ascending.
         case nonCanonical
         /// A string that is not valid UTF-8.
         case invalidUTF8
