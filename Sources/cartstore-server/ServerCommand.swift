@@ -39,6 +39,10 @@ struct ServerCommand: AsyncParsableCommand {
     var w: Int?
     @Option(name: .customLong("request-timeout-ms"), help: "Default request timeout.")
     var requestTimeoutMs: UInt64?
+
+    @Option(name: .customLong("anti-entropy-interval-ms"),
+            help: "How often this node starts an anti-entropy exchange of one partition with a replica (default 100).")
+    var antiEntropyIntervalMs: UInt64?
     @Option(name: .customLong("partition-bits"), help: "log2 of the ring's partitions (4…16).")
     var partitionBits: Int?
     @Option(name: .customLong("memtable-mb"), help: "Memtable size in MiB.")
@@ -98,6 +102,7 @@ struct ServerCommand: AsyncParsableCommand {
         flags.r = r
         flags.w = w
         flags.requestTimeoutMs = requestTimeoutMs
+        flags.antiEntropyIntervalMs = antiEntropyIntervalMs
         flags.partitionBits = partitionBits
         flags.memtableMB = memtableMB
         flags.cacheMB = cacheMB

@@ -16,4 +16,16 @@ public struct AntiEntropyStatus: Hashable, Sendable {
     public let exchangesInFlight: Int
     /// The partitions this node replicates, ascending, with their roots.
     public let roots: [PartitionRoot]
+
+    /// The state of `store`'s tree for a node configured by `configuration`, with
+    /// `exchangesInFlight` exchanges it started. Safe from any thread (the store locks).
+    public init(configuration: NodeConfiguration, store: ReplicaStore, exchangesInFlight: Int) {
+        let ring = configuration.ring
+        roots = (0..<ring.partitionCount)
+            .filter { ring.preferenceList(forPartition: $0, n: configuration.replicationN).contains(configuration.node) }
+            .map { PartitionRoot(partition: $0, root: store.treeRoot(partition: $0)) }
+        partitionsBuilt = store.treePartitionsBuilt
+        partitionCount = store.treeShape.partitionCount
+        self.exchangesInFlight = exchangesInFlight
+    }
 }

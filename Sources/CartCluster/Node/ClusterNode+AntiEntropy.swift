@@ -166,12 +166,9 @@ extension ClusterNode {
     /// Anti-entropy as a status page shows it: trees built, the exchange in flight, and the
     /// root of each partition this node replicates (nil while unbuilt).
     public var antiEntropyStatus: AntiEntropyStatus {
-        let ring = configuration.ring
-        let roots = (0..<ring.partitionCount)
-            .filter { ring.preferenceList(forPartition: $0, n: configuration.replicationN).contains(node) }
-            .map { AntiEntropyStatus.PartitionRoot(partition: $0, root: storage.replicas.treeRoot(partition: $0)) }
-        return AntiEntropyStatus(partitionsBuilt: storage.replicas.treePartitionsBuilt,
-                                 partitionCount: storage.replicas.treeShape.partitionCount,
-                                 exchangesInFlight: exchanges.count, roots: roots)
+        AntiEntropyStatus(configuration: configuration, store: storage.replicas, exchangesInFlight: exchanges.count)
     }
+
+    /// Anti-entropy exchanges this node started that are in flight (0 or 1).
+    public var exchangesInFlight: Int { exchanges.count }
 }

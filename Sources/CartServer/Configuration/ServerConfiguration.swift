@@ -104,6 +104,7 @@ public struct ServerConfiguration: Sendable {
         guard (1...replicas).contains(protocolConfiguration.defaultR) else { throw .setting("r", "outside 1…\(replicas)") }
         guard (1...replicas).contains(protocolConfiguration.defaultW) else { throw .setting("w", "outside 1…\(replicas)") }
         if let timeout = layer.requestTimeoutMs { protocolConfiguration.requestTimeoutMs = timeout }
+        if let interval = layer.antiEntropyIntervalMs { protocolConfiguration.antiEntropyIntervalMs = interval }
         do { try protocolConfiguration.validate() } catch { throw .setting("cluster", "\(error)") }
 
         let memtableMB = layer.memtableMB ?? 64

@@ -44,6 +44,27 @@ struct AdminRoutes: Sendable {
         var statistics: [String: Int]
         var engine: [String: UInt64]
         var transport: [String: Int]
+        var antiEntropy: AntiEntropyBody
+    }
+
+    struct AntiEntropyBody: Encodable {
+        /// Partition trees built (after a start every one is rebuilt once, in the background).
+        var partitionsBuilt: Int
+        var partitions: Int
+        var exchangesInFlight: Int
+        /// Root hash (16 hex digits) of each partition this node replicates, by partition
+        /// number; null while its tree is unbuilt.
+        var roots: [String: String?]
+        var exchanges: Int
+        var inSync: Int
+        var descents: Int
+        var abandoned: Int
+        /// Records this node sent to replicas that lacked them or held them differently.
+        var keysSent: Int
+        /// Records received as repairs (anti-entropy or read repair).
+        var repairsReceived: Int
+        var treeRebuilds: Int
+        var treeRebuildFailures: Int
     }
 
     func ring(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
@@ -103,8 +124,28 @@ struct AdminRoutes: Sendable {
                 "handshakesRefused": transport.counters.refusedHandshakes.load(ordering: .relaxed),
                 "messagesRejected": transport.counters.rejectedMessages.load(ordering: .relaxed),
                 "messagesDropped": transport.counters.droppedMessages.load(ordering: .relaxed),
-            ])
+            ],
+            antiEntropy: antiEntropy(snapshot))
         return try JSONBody.response(body)
+    }
+
+    private func antiEntropy(_ snapshot: NodeRuntime.Snapshot) -> AntiEntropyBody {
+        let status = AntiEntropyStatus(configuration: runtime.configuration, store: runtime.storage.replicas,
+                                       exchangesInFlight: snapshot.exchangesInFlight)
+        var roots: [String: String?] = [:]
+        for entry in status.roots {
+            roots["\(entry.partition)"] = entry.root.map { hash in
+                let hex = String(hash, radix: 16)
+                return String(repeating: "0", count: 16 - hex.count) + hex
+            }
+        }
+        let statistics = snapshot.statistics
+        return AntiEntropyBody(
+            partitionsBuilt: status.partitionsBuilt, partitions: status.partitionCount, exchangesInFlight: status.exchangesInFlight,
+            roots: roots, exchanges: statistics.antiEntropyExchanges, inSync: statistics.antiEntropyInSync,
+            descents: statistics.antiEntropyDescents, abandoned: statistics.antiEntropyAbandoned,
+            keysSent: statistics.antiEntropyKeysSent, repairsReceived: statistics.repairsReceived,
+            treeRebuilds: statistics.treeRebuilds, treeRebuildFailures: statistics.treeRebuildFailures)
     }
 
     func health(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {

@@ -50,6 +50,14 @@ public final class ServerMetrics: Sendable {
             ("hints_refused", statistics.hintsRefused, "Hints refused over their owner's byte bound"),
             ("hints_unknown", statistics.hintsUnknown, "Hints whose store or delete failed with an unknown outcome"),
             ("suspicions", statistics.suspicions, "Times a peer was suspected (silent past the replica timeout)"),
+            ("anti_entropy_exchanges", statistics.antiEntropyExchanges, "Anti-entropy exchanges this node started"),
+            ("anti_entropy_in_sync", statistics.antiEntropyInSync, "Anti-entropy exchanges that found the partition in sync"),
+            ("anti_entropy_descents", statistics.antiEntropyDescents, "Anti-entropy exchanges that descended to differing keys"),
+            ("anti_entropy_abandoned", statistics.antiEntropyAbandoned, "Anti-entropy exchanges timed out or refused (tree not built)"),
+            ("anti_entropy_keys_sent", statistics.antiEntropyKeysSent, "Records sent by anti-entropy to replicas lacking them"),
+            ("repairs_received", statistics.repairsReceived, "Records received as repairs (anti-entropy or read repair)"),
+            ("tree_rebuilds", statistics.treeRebuilds, "Partition trees rebuilt from a scan"),
+            ("tree_rebuild_failures", statistics.treeRebuildFailures, "Partition tree rebuilds that failed"),
         ]
         for (name, value, help) in protocolCounters { advance(name, to: Int64(value), help: help) }
         let engine = runtime.storage.engine.stats()
@@ -73,6 +81,8 @@ public final class ServerMetrics: Sendable {
             gauge("engine_level_bytes", Int64(clamping: bytes), labels: [("level", "\(level)")], help: "Bytes of segments per level")
         }
         gauge("requests_in_flight", Int64(snapshot.requestsInFlight), help: "Requests the node is working on")
+        gauge("tree_partitions_built", Int64(runtime.storage.replicas.treePartitionsBuilt),
+              help: "Partitions whose anti-entropy tree is built")
         let hints = runtime.storage.hints
         for member in members where member.id != runtime.configuration.node {
             let target = "\(member.node)"

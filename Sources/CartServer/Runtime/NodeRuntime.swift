@@ -50,6 +50,8 @@ public final class NodeRuntime: Sendable {
         public var requestsInFlight = 0
         public var suspected: Set<NodeID> = []
         public var waitingClients = 0
+        /// Anti-entropy exchanges this node started, in flight.
+        public var exchangesInFlight = 0
     }
 
     private enum Phase: Sendable { case created, running, stopped }
@@ -231,7 +233,7 @@ public final class NodeRuntime: Sendable {
         let snapshot = node.withLock { node in
             Snapshot(statistics: node.statistics, requestsInFlight: node.requestsInFlight,
                      suspected: Set(configuration.ring.nodes.filter { node.suspects($0, nowMs: nowMs) }),
-                     waitingClients: 0)
+                     waitingClients: 0, exchangesInFlight: node.exchangesInFlight)
         }
         let waitingCount = waiting.withLock { $0.count }
         published.withLock {
