@@ -11,8 +11,9 @@ struct SimCommand: ParsableCommand {
         discussion: """
             Each seed draws a cluster (nodes, network delays, loss, duplication, faults, clients) and runs \
             a safety phase with faults, then a liveness phase without, checking the invariants. One line \
-            per seed; a failing seed prints what broke and the command that replays it.
-            """)
+            per seed; a failing seed prints what broke and the command that replays it.             `cartstore-sim scale` measures placement and anti-entropy cost for 10 to 1,000 nodes.
+            """,
+        subcommands: [ScaleCommand.self])
 
     @Option(help: "Run this seed only (replay).")
     var seed: UInt64?
