@@ -113,7 +113,8 @@ enum AdminCommands {
 
         /// The `key: value` lines for a status body, keys aligned: node, requests in flight,
         /// clients waiting, hints pending (the total, then one line per target node with its
-        /// bytes), then every other member flattened to dotted paths in key order.
+        /// bytes), then every other member flattened to dotted paths in key order, except the
+        /// anti-entropy roots, summarized in one line.
         static func lines(_ status: JSONValue) -> [String] {
             var pairs: [(key: String, value: String)] = []
             if let node = status["node"] { pairs.append((key: "node", value: node.displayText)) }
@@ -140,10 +141,15 @@ enum AdminCommands {
             let known: Set<String> = ["node", "requestsInFlight", "clientsWaiting", "hintsPending", "hintBytes"]
             if case .object(let members) = status {
                 for (key, value) in members.sorted(by: { $0.key < $1.key }) where !known.contains(key) {
-                    for leaf in value.flattened(prefix: key) {
+                    for leaf in value.flattened(prefix: key) where !leaf.path.hasPrefix("antiEntropy.roots.") {
                         pairs.append((key: leaf.path, value: leaf.value.displayText))
                     }
                 }
+            }
+            // One root per partition is too many lines: their count, and how many are unbuilt.
+            if case .object(let roots)? = status["antiEntropy"]?["roots"] {
+                let unbuilt = roots.values.filter { if case .null = $0 { return true } else { return false } }.count
+                pairs.append((key: "antiEntropy.roots", value: "\(roots.count) partitions replicated here, \(unbuilt) unbuilt"))
             }
             let width = pairs.map { $0.key.count + 1 }.max() ?? 0
             return pairs.map { pair in

@@ -28,12 +28,14 @@ extension ClusterNode {
         for _ in 0..<ring.partitionCount {
             let partition = exchangeCursor
             exchangeCursor = (exchangeCursor + 1) % ring.partitionCount
+            if exchangeCursor == 0 { exchangePass += 1 }
             let replicas = ring.preferenceList(forPartition: partition, n: configuration.replicationN)
             guard replicas.contains(node), let root = storage.replicas.treeRoot(partition: partition) else { continue }
             let peers = replicas.filter { $0 != node && !suspicions.isSuspected($0, nowMs: nowMs) }
             guard !peers.isEmpty else { continue }
-            let peer = peers[exchangeTurn % peers.count]
-            exchangeTurn += 1
+            // Each pass takes the partition's next peer, so that every pair of its replicas
+            // (a key of a smaller N has only some of them) is compared within N − 1 passes.
+            let peer = peers[exchangePass % peers.count]
             let id = allocateID()
             exchanges[id] = AntiEntropyExchange(partition: partition, peer: peer, stage: .descending(level: 0), startedMs: nowMs)
             statistics.antiEntropyExchanges += 1

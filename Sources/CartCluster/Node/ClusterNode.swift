@@ -48,8 +48,8 @@ public struct ClusterNode: Sendable {
     /// The next partition to consider for an exchange, and to rebuild.
     var exchangeCursor = 0
     var rebuildCursor = 0
-    /// Exchanges started, for taking a partition's peers in turn.
-    var exchangeTurn = 0
+    /// Passes of `exchangeCursor` over the ring, for taking each partition's peers in turn.
+    var exchangePass = 0
     private var nextID: UInt64
 
     struct HintDelivery: Sendable {
