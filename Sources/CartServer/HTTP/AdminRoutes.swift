@@ -54,7 +54,7 @@ struct AdminRoutes: Sendable {
         var exchangesInFlight: Int
         /// Root hash (16 hex digits) of each partition this node replicates, by partition
         /// number; null while its tree is unbuilt.
-        var roots: [String: String?]
+        var roots: Roots
         var exchanges: Int
         var inSync: Int
         var descents: Int
@@ -65,6 +65,33 @@ struct AdminRoutes: Sendable {
         var repairsReceived: Int
         var treeRebuilds: Int
         var treeRebuildFailures: Int
+    }
+
+    /// Partition → root, with an unbuilt partition's root written as `null` (a dictionary of
+    /// optionals would leave such keys out, and a reader could not tell unbuilt from not
+    /// replicated here).
+    struct Roots: Encodable {
+        var entries: [(partition: Int, root: UInt64?)]
+
+        private struct Key: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            for (partition, root) in entries {
+                let key = Key(stringValue: "\(partition)")
+                if let root {
+                    let hex = String(root, radix: 16)
+                    try container.encode(String(repeating: "0", count: 16 - hex.count) + hex, forKey: key)
+                } else {
+                    try container.encodeNil(forKey: key)
+                }
+            }
+        }
     }
 
     func ring(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
@@ -132,13 +159,7 @@ struct AdminRoutes: Sendable {
     private func antiEntropy(_ snapshot: NodeRuntime.Snapshot) -> AntiEntropyBody {
         let status = AntiEntropyStatus(configuration: runtime.configuration, store: runtime.storage.replicas,
                                        exchangesInFlight: snapshot.exchangesInFlight)
-        var roots: [String: String?] = [:]
-        for entry in status.roots {
-            roots["\(entry.partition)"] = entry.root.map { hash in
-                let hex = String(hash, radix: 16)
-                return String(repeating: "0", count: 16 - hex.count) + hex
-            }
-        }
+        let roots = Roots(entries: status.roots.map { ($0.partition, $0.root) })
         let statistics = snapshot.statistics
         return AntiEntropyBody(
             partitionsBuilt: status.partitionsBuilt, partitions: status.partitionCount, exchangesInFlight: status.exchangesInFlight,
