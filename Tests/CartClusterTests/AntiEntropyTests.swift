@@ -85,19 +85,6 @@ import Testing
         return .siblings(set)
     }
 
-    /// A random cart operation on three SKUs.
-    static func operation(_ rng: inout SeededRandom) -> CartOperation {
-        let sku = rng.pick(["A", "B", "C"])
-        switch rng.below(8) {
-        case 0..<3: return .add(sku: sku, quantity: Int64(1 + rng.below(3)), details: CartItemDetails(name: sku))
-        case 3: return .changeQuantity(sku: sku, delta: 1)
-        case 4: return .changeQuantity(sku: sku, delta: -1)
-        case 5: return .setQuantity(sku: sku, quantity: Int64(rng.below(4)))
-        case 6: return .remove(sku: sku)
-        default: return .clear
-        }
-    }
-
     /// `count` deliveries over `keys` (cart records for `cart:` keys, sibling sets for the
     /// others), from three replicas that write, sometimes learn each other's state, and whose
     /// older records are sometimes delivered again (a merge that changes nothing).
@@ -121,7 +108,7 @@ import Testing
                 var states = carts[key] ?? Array(repeating: CartState(), count: 3)
                 var state = states[index]
                 if learns { state.merge(states[other]) }
-                let op = operation(&rng)
+                let op = ReplicaStoreTests().operation(&rng)
                 let issued = state.context.highestCounter(of: replica)
                 _ = try? state.apply(op, id: OperationID("op-\(step)"), at: replica, issuedCounter: issued, nowMs: UInt64(1_000 + step))
                 states[index] = state

@@ -185,6 +185,7 @@ public final class ReplicaStore: Sendable {
             ... shape.tokenRange(partition: partition, leaf: shape.leavesPerPartition - 1).upperBound
         try scanEntries(tokens: tokens, partition: partition) { stored, token, value in
             leaves[shape.leaf(of: token) - first] ^= MerkleTree.hash(storedKey: stored, value: value)
+            return true
         }
         return leaves
     }
@@ -210,14 +211,16 @@ public final class ReplicaStore: Sendable {
         var digests: [KeyDigest] = []
         try scanEntries(tokens: treeShape.tokenRange(partition: partition, leaf: leaf), partition: partition) { stored, _, value in
             digests.append(KeyDigest(key: Array(stored.dropFirst(9)), hash: MerkleTree.hash(storedKey: stored, value: value)))
+            return true
         }
         return digests
     }
 
     /// Calls `body` with each stored data entry whose token is in `tokens` (stored key, token,
-    /// value bytes), in stored-key order.
+    /// value bytes), in stored-key order, until it returns false. A malformed stored key ends
+    /// the scan with a typed error.
     private func scanEntries(tokens: ClosedRange<UInt64>, partition: Int,
-                             _ body: (_ stored: [UInt8], _ token: UInt64, _ value: [UInt8]) -> Void) throws(ReplicaStoreError) {
+                             _ body: (_ stored: [UInt8], _ token: UInt64, _ value: [UInt8]) -> Bool) throws(ReplicaStoreError) {
         let range = StorageKey.range(ofTokens: tokens)
         let iterator: StorageIterator
         do { iterator = try engine.scan(from: range.from, to: range.to) } catch { throw .scan(partition: partition, error) }
@@ -228,7 +231,7 @@ public final class ReplicaStore: Sendable {
             guard let decoded = StorageKey.decode(entry.key[...]) else {
                 throw .malformedStoredKey(partition: partition, bytes: entry.key)
             }
-            body(entry.key, decoded.token, entry.value)
+            if !body(entry.key, decoded.token, entry.value) { return }
         }
     }
 
@@ -239,23 +242,16 @@ public final class ReplicaStore: Sendable {
     public func forEach(inPartition partition: Int, of ring: Ring,
                         _ body: (_ key: [UInt8], _ record: StoredRecord) -> Bool) throws(ReplicaStoreError) {
         guard ring.contains(partition: partition) else { throw .noSuchPartition(partition, partitionCount: ring.partitionCount) }
-        let range = StorageKey.range(ofPartition: partition, in: ring)
-        let iterator: StorageIterator
-        do { iterator = try engine.scan(from: range.from, to: range.to) } catch { throw .scan(partition: partition, error) }
-        while true {
-            let entry: (key: [UInt8], value: [UInt8])?
-            do { entry = try iterator.nextEntry() } catch { throw .scan(partition: partition, error) }
-            guard let entry else { return }
-            guard let decodedKey = StorageKey.decode(entry.key[...]) else {
-                throw .malformedStoredKey(partition: partition, bytes: entry.key)
+        let limits = limits
+        var failure: ReplicaStoreError?
+        try scanEntries(tokens: ring.tokenRange(ofPartition: partition), partition: partition) { stored, _, value in
+            let key = Array(stored.dropFirst(9))
+            do throws(RecordCodecError) { return body(key, try RecordCodec.decode(value, limits: limits)) } catch {
+                failure = .undecodable(key: Self.text(key), error)
+                return false
             }
-            let key = Array(decodedKey.key)
-            let record: StoredRecord
-            do { record = try RecordCodec.decode(entry.value, limits: limits) } catch {
-                throw .undecodable(key: Self.text(key), error)
-            }
-            if !body(key, record) { return }
         }
+        if let failure { throw failure }
     }
 
     // MARK: - Internals
