@@ -40,7 +40,7 @@ struct History {
             nextRaw += 1
             rawWrites[nextRaw] = RawWrite(key: request.key, context: context)
             return nextRaw
-        case .get:
+        case .get, .checkout, .readOrder:
             return nil
         }
     }

@@ -377,7 +377,7 @@ public final class Simulation {
             case let .found(record): clients[index].lastRead[waiting.request.key] = record; settled = true
             case .notFound: clients[index].lastRead[waiting.request.key] = nil; settled = true
             case let .written(record, _, _, _): clients[index].lastRead[waiting.request.key] = record; settled = true
-            case .rejected: settled = true
+            case .rejected, .checkedOut, .order: settled = true
             case .unavailable, .storageFailed: break
             }
         }
@@ -573,6 +573,8 @@ public final class Simulation {
         case let .put(value, _): return "put \(key)=\(String(decoding: value, as: UTF8.self)) w=\(request.w.map(String.init) ?? "-")"
         case .delete: return "delete \(key)"
         case let .cart(operation, id, _): return "\(id) \(key) \(operation)"
+        case let .checkout(id): return "checkout \(id) \(key)"
+        case let .readOrder(id): return "read order \(id)"
         }
     }
 
@@ -590,6 +592,13 @@ public final class Simulation {
         case let .treeHashesReply(id, ready, differing): return "treeHashesReply #\(id) \(ready ? "\(differing.count) differ" : "not ready")"
         case let .treeKeys(id, partition, leaves, digests): return "treeKeys #\(id) p\(partition) \(leaves.count) leaves \(digests.count) keys"
         case let .treeKeysReply(id, wanted): return "treeKeysReply #\(id) wants \(wanted.count)"
+        case let .checkoutPrepare(id, checkout, ballot): return "checkoutPrepare #\(id) \(checkout) ballot \(ballot)"
+        case let .checkoutAccept(id, ballot, order): return "checkoutAccept #\(id) \(order.checkoutID) ballot \(ballot)"
+        case let .checkoutVote(id, vote): return "checkoutVote #\(id) \(vote)"
+        case let .checkoutCommit(id, order): return "checkoutCommit #\(id) \(order.checkoutID)"
+        case let .checkoutCommitted(id, ok): return "checkoutCommitted #\(id) \(ok ? "ok" : "failed")"
+        case let .orderRead(id, checkout): return "orderRead #\(id) \(checkout)"
+        case let .orderReadReply(id, ok, order): return "orderReadReply #\(id) \(ok ? (order == nil ? "none" : "decided") : "failed")"
         }
     }
 }

@@ -5,6 +5,11 @@ extension ClusterNode {
     /// A request from a client or forwarded by a peer.
     mutating func accept(_ request: ClientRequest, origin: InFlightRequest.Origin, nowMs: UInt64,
                          effects: inout [NodeEffect]) {
+        switch request.operation {
+        case let .checkout(checkout): return startCheckout(checkout, request: request, origin: origin, nowMs: nowMs, effects: &effects)
+        case let .readOrder(checkout): return startOrderRead(checkout, request: request, origin: origin, nowMs: nowMs, effects: &effects)
+        case .get, .put, .delete, .cart: break
+        }
         let id = allocateID()
         let namespace = configuration.namespace(of: request.key)
         let timeoutMs = request.timeoutMs ?? configuration.requestTimeoutMs
@@ -83,14 +88,15 @@ extension ClusterNode {
         switch request.operation {
         case .get: return nil
         case .put, .delete: return namespace.policy == .cart ? .wrongKind(policy: .cart) : nil
-        case .cart: return namespace.policy == .cart ? nil : .wrongKind(policy: namespace.policy)
+        case .cart, .checkout: return namespace.policy == .cart ? nil : .wrongKind(policy: namespace.policy)
+        case .readOrder: return nil
         }
     }
 
     /// Answers a request refused at intake (it never enters the table).
-    private mutating func reject(_ rejection: RequestRejection, origin: InFlightRequest.Origin, effects: inout [NodeEffect]) {
+    mutating func reject(_ rejection: RequestRejection, origin: InFlightRequest.Origin, effects: inout [NodeEffect]) {
         statistics.rejected += 1
-        Self.deliver(.rejected(rejection), to: origin, effects: &effects)
+        deliver(.rejected(rejection), to: origin, effects: &effects)
     }
 
     /// The coordinator's reply to a forwarded request.

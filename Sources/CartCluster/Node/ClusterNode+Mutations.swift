@@ -40,7 +40,7 @@ extension ClusterNode {
         var held = (try? storage.replicas.read(key)) ?? nil
         if let gathered { held = held.map { $0.merging(gathered, limits: configuration.limits) ?? $0 } ?? gathered }
         switch (operation, held) {
-        case (.get, _), (.put(_, nil), _), (.delete(nil), _), (.cart(_, _, nil), _): return true
+        case (.get, _), (.put(_, nil), _), (.delete(nil), _), (.cart(_, _, nil), _), (.checkout, _), (.readOrder, _): return true
         case let (.put(_, context?), .siblings(set)?), let (.delete(context?), .siblings(set)?): return set.context.dominates(context)
         case let (.cart(_, _, observed?), .cart(cart)?): return cart.context.covers(observed)
         case let (.put(_, context?), _), let (.delete(context?), _): return context.isEmpty

@@ -35,6 +35,14 @@ extension ClusterNode {
             compareTreeKeys(id, partition: partition, leaves: leaves, digests: digests, from: peer, effects: &effects)
         case let .treeKeysReply(id, wanted):
             treeKeysReplied(id, wanted: wanted, from: peer, effects: &effects)
+        case .checkoutPrepare, .checkoutAccept, .checkoutCommit, .orderRead:
+            effects.append(.send(acceptorAnswer(message), to: peer))
+        case let .checkoutVote(id, vote):
+            checkoutVoted(phase: id, vote, from: peer, nowMs: nowMs, effects: &effects)
+        case let .checkoutCommitted(id, ok):
+            checkoutCommitted(phase: id, ok: ok, from: peer, nowMs: nowMs, effects: &effects)
+        case let .orderReadReply(id, ok, order):
+            orderReadReplied(id, ok: ok, order: order, from: peer, effects: &effects)
         }
     }
 
@@ -63,10 +71,16 @@ extension ClusterNode {
     mutating func fire(_ timer: NodeTimer, nowMs: UInt64, effects: inout [NodeEffect]) {
         switch timer {
         case let .deadline(id):
-            deadlinePassed(id, nowMs: nowMs, effects: &effects)
+            if requests[id] != nil { deadlinePassed(id, nowMs: nowMs, effects: &effects) }
+            if checkouts[id] != nil { checkoutDeadlinePassed(id, effects: &effects) }
+            if orderReads[id] != nil { orderReadTimedOut(id, effects: &effects) }
         case let .replicaTimeout(id, round):
+            if checkouts[id]?.round == round { checkoutPhaseTimedOut(id, nowMs: nowMs, effects: &effects) }
+            if orderReads[id] != nil { orderReadTimedOut(id, effects: &effects) }
             guard let request = requests[id], request.round == round else { return }
             replicaTimeoutPassed(id, request, nowMs: nowMs, effects: &effects)
+        case let .checkoutRetry(id):
+            checkoutBackoffPassed(id, nowMs: nowMs, effects: &effects)
         case .hintDelivery:
             deliverHints(nowMs: nowMs, effects: &effects)
             effects.append(.setTimer(.hintDelivery, atMs: nowMs + configuration.hintDeliveryIntervalMs))

@@ -50,6 +50,14 @@ public struct ClusterNode: Sendable {
     var rebuildCursor = 0
     /// Passes of `exchangeCursor` over the ring, for taking each partition's peers in turn.
     var exchangePass = 0
+    /// Checkouts this node coordinates: id → proposer state; phase id → checkout id.
+    var checkouts: [UInt64: CheckoutProposal] = [:]
+    var checkoutPhases: [UInt64: UInt64] = [:]
+    /// Order reads in flight.
+    var orderReads: [UInt64: OrderRead] = [:]
+    /// Replies to checkout steps (origin `.checkout`), handled once the current event is done
+    /// (so that a step answered at once never re-enters the checkout that started it).
+    var internalReplies: [(phase: UInt64, reply: ClientReply)] = []
     private var nextID: UInt64
 
     struct HintDelivery: Sendable {
@@ -97,6 +105,10 @@ public struct ClusterNode: Sendable {
         case let .timer(timer):
             fire(timer, nowMs: nowMs, effects: &effects)
         }
+        while !internalReplies.isEmpty {
+            let (phase, reply) = internalReplies.removeFirst()
+            checkoutStepAnswered(phase: phase, reply, nowMs: nowMs, effects: &effects)
+        }
         return effects
     }
 
@@ -113,6 +125,15 @@ public struct ClusterNode: Sendable {
             if request.deadlineMs < nowMs { return "request \(id) outlived its deadline \(request.deadlineMs) at \(nowMs)" }
         }
         if exchanges.count > 1 { return "\(exchanges.count) anti-entropy exchanges in flight" }
+        for (id, checkout) in checkouts where checkout.deadlineMs < nowMs {
+            return "checkout \(id) (\(checkout.checkout)) outlived its deadline \(checkout.deadlineMs) at \(nowMs)"
+        }
+        for (phase, id) in checkoutPhases where checkouts[id]?.phaseID != phase {
+            return "checkout phase \(phase) maps to \(id), which is not in that phase"
+        }
+        for (id, read) in orderReads where read.deadlineMs < nowMs {
+            return "order read \(id) outlived its deadline \(read.deadlineMs) at \(nowMs)"
+        }
         for (id, exchange) in exchanges
         where exchange.startedMs + configuration.antiEntropyTimeoutMs + configuration.antiEntropyIntervalMs < nowMs {
             return "anti-entropy exchange \(id) with \(exchange.peer) outlived its timeout at \(nowMs)"
@@ -149,14 +170,16 @@ public struct ClusterNode: Sendable {
         case .storageFailed: statistics.storageFailures += 1
         default: break
         }
-        Self.deliver(reply, to: request.origin, effects: &effects)
+        deliver(reply, to: request.origin, effects: &effects)
     }
 
-    /// The effect that carries `reply` to `origin`.
-    static func deliver(_ reply: ClientReply, to origin: InFlightRequest.Origin, effects: inout [NodeEffect]) {
+    /// Carries `reply` to `origin`: an effect, or (a checkout's step) a reply handled once the
+    /// current event is done.
+    mutating func deliver(_ reply: ClientReply, to origin: InFlightRequest.Origin, effects: inout [NodeEffect]) {
         switch origin {
         case let .client(client): effects.append(.reply(reply, client: client))
         case let .forwarded(from, forwardID): effects.append(.send(.forwardReply(id: forwardID, reply: reply), to: from))
+        case let .checkout(phase): internalReplies.append((phase, reply))
         }
     }
 }

@@ -15,6 +15,9 @@ struct InFlightRequest: Sendable {
         case client(ClientTag)
         /// Forwarded by `node` under its id `id`.
         case forwarded(from: NodeID, id: UInt64)
+        /// A step of one of this node's checkouts (its cart read or its cart clear), under the
+        /// checkout's phase id (`CheckoutProposal.phaseID`).
+        case checkout(phase: UInt64)
     }
 
     enum Stage: Sendable {

@@ -37,6 +37,14 @@ public struct NodeStatistics: Hashable, Sendable {
     /// Partition trees rebuilt from a scan, and rebuilds that failed (a scan error).
     public var treeRebuilds = 0
     public var treeRebuildFailures = 0
+    /// Checkouts this node coordinated; those answered with an order (and of them, those whose
+    /// order an earlier attempt decided); Paxos rounds retried after a refusal; and checkouts
+    /// that ended without an order (refused, unavailable, or timed out).
+    public var checkouts = 0
+    public var checkoutsCompleted = 0
+    public var checkoutsReplayed = 0
+    public var checkoutRetries = 0
+    public var checkoutsFailed = 0
 
     public init() {}
 
@@ -58,6 +66,11 @@ public struct NodeStatistics: Hashable, Sendable {
         sum.hintsRefused += rhs.hintsRefused
         sum.hintsDelivered += rhs.hintsDelivered
         sum.hintsDropped += rhs.hintsDropped
+        sum.checkouts += rhs.checkouts
+        sum.checkoutsCompleted += rhs.checkoutsCompleted
+        sum.checkoutsReplayed += rhs.checkoutsReplayed
+        sum.checkoutRetries += rhs.checkoutRetries
+        sum.checkoutsFailed += rhs.checkoutsFailed
         sum.suspicions += rhs.suspicions
         sum.antiEntropyExchanges += rhs.antiEntropyExchanges
         sum.antiEntropyInSync += rhs.antiEntropyInSync

@@ -2,7 +2,8 @@ import CartStorage
 import CartVersioning
 
 /// A node's durable state over one engine: its replicas (`ReplicaStore`, data namespace 0x00),
-/// its hints (`HintStore`, namespace 0x01) and its metadata (namespace 0x02: the replica epoch).
+/// its hints (`HintStore`, namespace 0x01), its metadata (namespace 0x02: the replica epoch) and
+/// its checkout acceptor states (`CheckoutStore`, namespace 0x03).
 ///
 /// The replica id is (node id, epoch). A directory without an epoch (a new or wiped node) takes
 /// a fresh one, `freshEpoch`, which must differ from every epoch this node id used before (the
@@ -20,6 +21,7 @@ public final class NodeStorage: Sendable {
     public let engine: StorageEngine
     public let replicas: ReplicaStore
     public let hints: HintStore
+    public let checkouts: CheckoutStore
     /// This node's replica id for this directory's life.
     public let replicaID: ReplicaID
 
@@ -51,6 +53,7 @@ public final class NodeStorage: Sendable {
         } catch {
             throw .configuration(error)
         }
+        checkouts = CheckoutStore(engine: engine)
         do { hints = try HintStore(engine: engine, limits: hintLimits, versioning: versioning) } catch { throw .hints(error) }
         let stored: [UInt8]?
         do { stored = try engine.get(Self.epochKey) } catch { throw .storage(error) }

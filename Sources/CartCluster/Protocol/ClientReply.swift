@@ -21,6 +21,12 @@ public enum ClientReply: Hashable, Sendable, CustomStringConvertible {
     case unavailable(QuorumError)
     /// The coordinator's own storage failed; the outcome of a mutation is unknown.
     case storageFailed(String)
+    /// A checkout is done: `order` is decided on all N of its acceptors and its items are
+    /// cleared from the cart on all N replicas. `replayed` if the order was decided by an
+    /// earlier attempt with the same id (this attempt built no order of its own).
+    case checkedOut(Order, replayed: Bool)
+    /// A `readOrder` found the decided order.
+    case order(Order)
 
     public var description: String {
         switch self {
@@ -30,6 +36,8 @@ public enum ClientReply: Hashable, Sendable, CustomStringConvertible {
         case let .rejected(rejection): return "rejected: \(rejection)"
         case let .unavailable(error): return "unavailable: \(error)"
         case let .storageFailed(detail): return "storage failed: \(detail)"
+        case let .checkedOut(order, replayed): return "checked out \(order.checkoutID)\(replayed ? " (replayed)" : "")"
+        case let .order(order): return "order \(order.checkoutID)"
         }
     }
 }

@@ -17,6 +17,13 @@ public struct ClientRequest: Hashable, Sendable {
         /// Apply a cart operation, identified by `id` end to end (a retry with the same id,
         /// through any node, applies once), relative to `observed` (see `CartState.apply`).
         case cart(CartOperation, id: OperationID, observed: CausalContext?)
+        /// Check the cart at `key` out under `id` (strongly consistent; see
+        /// `ClusterNode+Checkout`): read it from all N replicas, decide one order for the id
+        /// among the N replicas of its order key, then clear what was ordered from the cart
+        /// with W = N. Any node coordinates it where it arrives; R and W are ignored.
+        case checkout(CheckoutID)
+        /// Read the order decided for `id` (`key` is `id.orderKey`).
+        case readOrder(CheckoutID)
     }
 
     public var key: [UInt8]
@@ -37,9 +44,11 @@ public struct ClientRequest: Hashable, Sendable {
         self.timeoutMs = timeoutMs
     }
 
-    /// True for every operation but `get`.
+    /// True for every operation but `get` and `readOrder`.
     public var isMutation: Bool {
-        if case .get = operation { return false }
-        return true
+        switch operation {
+        case .get, .readOrder: return false
+        case .put, .delete, .cart, .checkout: return true
+        }
     }
 }

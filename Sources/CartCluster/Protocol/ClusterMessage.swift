@@ -45,4 +45,24 @@ public enum ClusterMessage: Hashable, Sendable {
     /// already sent the initiator its records of the keys the initiator lacks or holds
     /// differently.
     case treeKeysReply(id: UInt64, wanted: [[UInt8]])
+
+    // MARK: Checkout (`ClusterNode+Checkout`): single-decree Paxos per checkout id among the N
+    // replicas of its order key (`CheckoutID.orderKey`), which are its acceptors.
+
+    /// Proposer → acceptor: promise `ballot` for `checkout` (phase 1a). Answered by `checkoutVote`.
+    case checkoutPrepare(id: UInt64, checkout: CheckoutID, ballot: Ballot)
+    /// Proposer → acceptor: accept `order` under `ballot` (phase 2a). Answered by `checkoutVote`.
+    case checkoutAccept(id: UInt64, ballot: Ballot, order: Order)
+    /// Acceptor → proposer: its vote on a prepare or accept, made durable before it was sent.
+    case checkoutVote(id: UInt64, vote: CheckoutVote)
+    /// Proposer → acceptor: `order` is chosen for its checkout id; store it as decided.
+    case checkoutCommit(id: UInt64, order: Order)
+    /// Acceptor → proposer: `ok` if the decision is durable (false: storage failed, or a
+    /// different order was decided before, which Paxos rules out).
+    case checkoutCommitted(id: UInt64, ok: Bool)
+    /// Any node → acceptor: your decided order for `checkout`, if any.
+    case orderRead(id: UInt64, checkout: CheckoutID)
+    /// Acceptor → reader: the decided order (nil: none decided here), or `ok == false` if its
+    /// storage failed.
+    case orderReadReply(id: UInt64, ok: Bool, order: Order?)
 }

@@ -15,6 +15,13 @@ public enum RequestRejection: Error, Hashable, Sendable, CustomStringConvertible
     case cart(CartOperationError)
     /// The sibling set refused the write (a context naming unseen events, limits…).
     case siblings(SiblingWriteError)
+    /// A checkout of a cart with no items (when no order was decided for the id before).
+    case emptyCart
+    /// A checkout lost to concurrent attempts with the same id until its deadline; retry with
+    /// the same id (it yields the order they decide, if any).
+    case checkoutContended
+    /// The checkout id already names an order of another cart.
+    case checkoutIDInUse(CheckoutID)
 
     public var description: String {
         switch self {
@@ -24,6 +31,9 @@ public enum RequestRejection: Error, Hashable, Sendable, CustomStringConvertible
         case let .wrongKind(policy): return "operation does not apply to a key with policy \(policy)"
         case let .cart(error): return "cart: \(error)"
         case let .siblings(error): return "siblings: \(error)"
+        case .emptyCart: return "the cart is empty"
+        case .checkoutContended: return "concurrent attempts with the same checkout id; retry with the same id"
+        case let .checkoutIDInUse(id): return "checkout id \(id) already names an order of another cart"
         }
     }
 }

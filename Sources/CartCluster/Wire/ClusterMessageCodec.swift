@@ -140,6 +140,42 @@ public enum ClusterMessageCodec {
             for key in wanted {
                 try encodeKey(key, into: &writer)
             }
+        case let .checkoutPrepare(id, checkout, ballot):
+            writer.u8(MessageTag.checkoutPrepare.rawValue)
+            writer.u64(id)
+            try encodeCheckoutID(checkout, into: &writer)
+            encodeBallot(ballot, into: &writer)
+        case let .checkoutAccept(id, ballot, order):
+            writer.u8(MessageTag.checkoutAccept.rawValue)
+            writer.u64(id)
+            encodeBallot(ballot, into: &writer)
+            try encodeOrder(order, into: &writer)
+        case let .checkoutVote(id, vote):
+            writer.u8(MessageTag.checkoutVote.rawValue)
+            writer.u64(id)
+            try encodeVote(vote, into: &writer)
+        case let .checkoutCommit(id, order):
+            writer.u8(MessageTag.checkoutCommit.rawValue)
+            writer.u64(id)
+            try encodeOrder(order, into: &writer)
+        case let .checkoutCommitted(id, ok):
+            writer.u8(MessageTag.checkoutCommitted.rawValue)
+            writer.u64(id)
+            writer.bool(ok)
+        case let .orderRead(id, checkout):
+            writer.u8(MessageTag.orderRead.rawValue)
+            writer.u64(id)
+            try encodeCheckoutID(checkout, into: &writer)
+        case let .orderReadReply(id, ok, order):
+            writer.u8(MessageTag.orderReadReply.rawValue)
+            writer.u64(id)
+            writer.bool(ok)
+            if let order {
+                writer.bool(true)
+                try encodeOrder(order, into: &writer)
+            } else {
+                writer.bool(false)
+            }
         }
         return writer.bytes
     }
@@ -234,6 +270,31 @@ public enum ClusterMessageCodec {
                 wanted.append(key)
             }
             message = .treeKeysReply(id: id, wanted: wanted)
+        case .checkoutPrepare:
+            let id = try reader.u64("request id")
+            let checkout = try decodeCheckoutID(&reader)
+            message = .checkoutPrepare(id: id, checkout: checkout, ballot: try decodeBallot(&reader))
+        case .checkoutAccept:
+            let id = try reader.u64("request id")
+            let ballot = try decodeBallot(&reader)
+            message = .checkoutAccept(id: id, ballot: ballot, order: try decodeOrder(&reader))
+        case .checkoutVote:
+            let id = try reader.u64("request id")
+            message = .checkoutVote(id: id, vote: try decodeVote(&reader))
+        case .checkoutCommit:
+            let id = try reader.u64("request id")
+            message = .checkoutCommit(id: id, order: try decodeOrder(&reader))
+        case .checkoutCommitted:
+            let id = try reader.u64("request id")
+            message = .checkoutCommitted(id: id, ok: try reader.bool("ok"))
+        case .orderRead:
+            let id = try reader.u64("request id")
+            message = .orderRead(id: id, checkout: try decodeCheckoutID(&reader))
+        case .orderReadReply:
+            let id = try reader.u64("request id")
+            let ok = try reader.bool("ok")
+            let order: Order? = try reader.present("order") ? try decodeOrder(&reader) : nil
+            message = .orderReadReply(id: id, ok: ok, order: order)
         }
         try reader.finish()
         return message
@@ -250,12 +311,13 @@ extension ClusterMessageCodec {
     enum MessageTag: UInt8, CaseIterable {
         case read = 1, readReply = 2, write = 3, writeReply = 4, forward = 5, forwardAccepted = 6,
              forwardReply = 7, repair = 8, treeHashes = 9, treeHashesReply = 10, treeKeys = 11,
-             treeKeysReply = 12
+             treeKeysReply = 12, checkoutPrepare = 13, checkoutAccept = 14, checkoutVote = 15,
+             checkoutCommit = 16, checkoutCommitted = 17, orderRead = 18, orderReadReply = 19
     }
 
     /// `ClientRequest.Operation` cases.
     enum OperationTag: UInt8, CaseIterable {
-        case get = 1, put = 2, delete = 3, cart = 4
+        case get = 1, put = 2, delete = 3, cart = 4, checkout = 5, readOrder = 6
     }
 
     /// `CartOperation` cases.
@@ -265,12 +327,14 @@ extension ClusterMessageCodec {
 
     /// `ClientReply` cases.
     enum ReplyTag: UInt8, CaseIterable {
-        case found = 1, notFound = 2, written = 3, rejected = 4, unavailable = 5, storageFailed = 6
+        case found = 1, notFound = 2, written = 3, rejected = 4, unavailable = 5, storageFailed = 6,
+             checkedOut = 7, order = 8
     }
 
     /// `RequestRejection` cases.
     enum RejectionTag: UInt8, CaseIterable {
-        case invalidQuorum = 1, invalidTimeout = 2, invalidKey = 3, wrongKind = 4, cart = 5, siblings = 6
+        case invalidQuorum = 1, invalidTimeout = 2, invalidKey = 3, wrongKind = 4, cart = 5, siblings = 6,
+             emptyCart = 7, checkoutContended = 8, checkoutIDInUse = 9
     }
 
     /// `QuorumParameters.Invalid` cases.
@@ -531,6 +595,12 @@ extension ClusterMessageCodec {
             } else {
                 writer.bool(false)
             }
+        case let .checkout(checkout):
+            writer.u8(OperationTag.checkout.rawValue)
+            try encodeCheckoutID(checkout, into: &writer)
+        case let .readOrder(checkout):
+            writer.u8(OperationTag.readOrder.rawValue)
+            try encodeCheckoutID(checkout, into: &writer)
         }
     }
 
@@ -550,6 +620,10 @@ extension ClusterMessageCodec {
             let observed: CausalContext? = try reader.present("observed context")
                 ? try decodeContext("observed context", from: &reader) : nil
             return .cart(cartOperation, id: id, observed: observed)
+        case .checkout:
+            return .checkout(try decodeCheckoutID(&reader))
+        case .readOrder:
+            return .readOrder(try decodeCheckoutID(&reader))
         }
     }
 
@@ -641,16 +715,22 @@ extension ClusterMessageCodec {
         }
         if let metadata = details.metadata {
             writer.bool(true)
-            // Distinct `String` keys have distinct bytes, so the order is strict.
-            let pairs = metadata.map { (key: Array($0.key.utf8), value: Array($0.value.utf8)) }
-                .sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            try writer.count(pairs.count, "metadata pair count", max: metadataPairsMax)
-            for pair in pairs {
-                try writer.lengthPrefixed(pair.key, "metadata key", maxBytes: stringBytesMax)
-                try writer.lengthPrefixed(pair.value, "metadata value", maxBytes: stringBytesMax)
-            }
+            try encodeMetadata(metadata, into: &writer)
         } else {
             writer.bool(false)
+        }
+    }
+
+    /// `metadata := count:uvarint (key:string value:string)*`, keys strictly ascending by their
+    /// UTF-8 bytes.
+    static func encodeMetadata(_ metadata: [String: String], into writer: inout WireWriter) throws(WireError) {
+        // Distinct `String` keys have distinct bytes, so the order is strict.
+        let pairs = metadata.map { (key: Array($0.key.utf8), value: Array($0.value.utf8)) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        try writer.count(pairs.count, "metadata pair count", max: metadataPairsMax)
+        for pair in pairs {
+            try writer.lengthPrefixed(pair.key, "metadata key", maxBytes: stringBytesMax)
+            try writer.lengthPrefixed(pair.value, "metadata value", maxBytes: stringBytesMax)
         }
     }
 
@@ -712,6 +792,13 @@ extension ClusterMessageCodec {
         case let .storageFailed(detail):
             writer.u8(ReplyTag.storageFailed.rawValue)
             try writer.string(detail, "storage failure detail", maxBytes: stringBytesMax)
+        case let .checkedOut(order, replayed):
+            writer.u8(ReplyTag.checkedOut.rawValue)
+            try encodeOrder(order, into: &writer)
+            writer.bool(replayed)
+        case let .order(order):
+            writer.u8(ReplyTag.order.rawValue)
+            try encodeOrder(order, into: &writer)
         }
     }
 
@@ -733,6 +820,11 @@ extension ClusterMessageCodec {
             return .unavailable(try decodeQuorumError(&reader))
         case .storageFailed:
             return .storageFailed(try reader.string("storage failure detail", maxBytes: stringBytesMax))
+        case .checkedOut:
+            let order = try decodeOrder(&reader)
+            return .checkedOut(order, replayed: try reader.bool("replayed"))
+        case .order:
+            return .order(try decodeOrder(&reader))
         }
     }
 
@@ -796,6 +888,13 @@ extension ClusterMessageCodec {
         case let .siblings(error):
             writer.u8(RejectionTag.siblings.rawValue)
             encodeSiblingError(error, into: &writer)
+        case .emptyCart:
+            writer.u8(RejectionTag.emptyCart.rawValue)
+        case .checkoutContended:
+            writer.u8(RejectionTag.checkoutContended.rawValue)
+        case let .checkoutIDInUse(checkout):
+            writer.u8(RejectionTag.checkoutIDInUse.rawValue)
+            try encodeCheckoutID(checkout, into: &writer)
         }
     }
 
@@ -817,6 +916,12 @@ extension ClusterMessageCodec {
             return .cart(try decodeCartError(&reader))
         case .siblings:
             return .siblings(try decodeSiblingError(&reader))
+        case .emptyCart:
+            return .emptyCart
+        case .checkoutContended:
+            return .checkoutContended
+        case .checkoutIDInUse:
+            return .checkoutIDInUse(try decodeCheckoutID(&reader))
         }
     }
 

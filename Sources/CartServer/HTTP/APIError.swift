@@ -39,6 +39,12 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             case .missingOwnWrites, .counterExhausted, .tooManyReplicas:
                 self.init(.internalServerError, "internal", error.description)
             }
+        case .emptyCart:
+            self.init(.conflict, "empty_cart", "\(rejection): nothing to check out")
+        case .checkoutContended:
+            self.init(.conflict, "checkout_contended", rejection.description)
+        case .checkoutIDInUse:
+            self.init(.conflict, "idempotency_key_in_use", rejection.description)
         }
     }
 
@@ -63,7 +69,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The answer to a reply that is not a success.
     public static func from(_ reply: ClientReply, keyName: String = "key") -> APIError? {
         switch reply {
-        case .found, .notFound, .written: return nil
+        case .found, .notFound, .written, .checkedOut, .order: return nil
         case let .rejected(rejection): return APIError(rejection, keyName: keyName)
         case let .unavailable(error):
             return APIError(.serviceUnavailable, "unavailable",
