@@ -26,6 +26,12 @@ struct History {
     private var nextRaw = 0
     /// Acknowledged results, for the report.
     private(set) var acknowledged = 0
+    /// The order each checkout id was answered with (by a checkout) or read as; acknowledged:
+    /// answered by a checkout.
+    private(set) var orders: [CheckoutID: Order] = [:]
+    private(set) var acknowledgedCheckouts: Set<CheckoutID> = []
+    /// Violations seen as replies arrived (two orders for one id).
+    private(set) var immediateProblems: [String] = []
 
     /// Records an attempt; returns a handle for its reply (raw writes are one write per attempt).
     mutating func attempted(_ request: ClientRequest) -> Int? {
@@ -46,6 +52,19 @@ struct History {
     }
 
     mutating func replied(_ request: ClientRequest, raw: Int?, reply: ClientReply) {
+        switch (request.operation, reply) {
+        case let (.checkout(id), .checkedOut(order, _)):
+            acknowledged += 1
+            acknowledgedCheckouts.insert(id)
+            seen(order, for: id, by: "checkout")
+            if order.cartKey != request.key {
+                immediateProblems.append("checkout \(id) of \(Self.name(request.key)) answered an order of \(Self.name(order.cartKey))")
+            }
+        case let (.readOrder(id), .order(order)):
+            seen(order, for: id, by: "order read")
+        default:
+            break
+        }
         guard case let .written(_, dot, _, _) = reply else { return }
         acknowledged += 1
         if case let .cart(_, id, _) = request.operation, let index = cartIndex[id] {
@@ -56,11 +75,23 @@ struct History {
         }
     }
 
+    private mutating func seen(_ order: Order, for id: CheckoutID, by whom: String) {
+        if order.checkoutID != id { immediateProblems.append("\(whom) of \(id) answered the order of \(order.checkoutID)") }
+        guard let known = orders[id] else { return orders[id] = order }
+        if known != order {
+            immediateProblems.append("checkout \(id): a \(whom) answered a second order (created \(order.createdMs) by "
+                                     + "\(order.coordinator), first seen created \(known.createdMs) by \(known.coordinator))")
+        }
+    }
+
+    static func name(_ key: [UInt8]) -> String { String(decoding: key, as: UTF8.self) }
+
     // MARK: - Checks
 
     /// Every violation found in `finals` (key → joined record of all its replicas).
-    func check(_ finals: [[UInt8]: StoredRecord]) -> [String] {
-        var problems: [String] = []
+    /// `decided`: every order committed at any acceptor, by checkout id.
+    func check(_ finals: [[UInt8]: StoredRecord], decided: [CheckoutID: Order]) -> [String] {
+        var problems: [String] = immediateProblems
         var byKey: [[UInt8]: [CartRecord]] = [:]
         for record in cartOperations { byKey[record.key, default: []].append(record) }
         for key in byKey.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
@@ -73,6 +104,8 @@ struct History {
             let operations = byKey[key] ?? []
             if key == Workload.countingCart {
                 problems += Self.checkCounting(name, operations, state)
+            } else if name.hasPrefix("cart:co") {
+                problems += Self.checkCheckoutCart(name, operations, state, orders: decided.values.filter { $0.cartKey == key })
             } else {
                 problems += Self.checkPairCart(name, operations, state)
             }
@@ -102,6 +135,43 @@ struct History {
             let have = state.item(sku)?.quantity ?? 0
             if have != expected[sku, default: 0] {
                 problems.append("\(name): \(sku) has \(have), the applied adds sum to \(expected[sku, default: 0])")
+            }
+        }
+        return problems
+    }
+
+    /// A checkout cart (adds only, and checkouts): no applied unit is lost (each is still in
+    /// the cart or in a decided order), and the units a decided order observed are gone from
+    /// the cart (its clear ran: every decided order is retried until answered).
+    private static func checkCheckoutCart(_ name: String, _ operations: [CartRecord], _ state: CartState,
+                                          orders: [Order]) -> [String] {
+        var problems: [String] = []
+        for sku in Workload.checkoutSKUs {
+            var applied: Int64 = 0
+            var adds: [(units: Int64, dots: Set<Dot>)] = []
+            for record in operations {
+                guard case let .add(s, quantity, _) = record.operation, s == sku else { continue }
+                let applications = Set(state.applications(of: record.id))
+                if record.acknowledged && applications.isEmpty {
+                    problems.append("\(name): acknowledged \(record.id) (add \(quantity) \(sku)) is not in the final state")
+                }
+                guard !applications.isEmpty else { continue }
+                applied += quantity
+                adds.append((quantity, dots(record, in: state)))
+            }
+            let have = state.item(sku)?.quantity ?? 0
+            let ordered = orders.reduce(Int64(0)) { sum, order in
+                sum + (order.items.first { $0.sku == sku }?.quantity ?? 0)
+            }
+            if have + ordered < applied {
+                problems.append("\(name): \(sku) lost units: \(have) in the cart + \(ordered) ordered < \(applied) added")
+            }
+            for order in orders {
+                let unobserved = adds.filter { !$0.dots.allSatisfy { order.context.contains($0) } }.reduce(Int64(0)) { $0 + $1.units }
+                if have > unobserved {
+                    problems.append("\(name): \(sku) has \(have) after order \(order.checkoutID) cleared what it observed; "
+                                    + "only \(unobserved) units were added outside its context")
+                }
             }
         }
         return problems

@@ -77,6 +77,9 @@ public final class Simulation {
         let raw: Int?
         let request: ClientRequest
         let deadlineMs: UInt64
+        /// A read of an order whose checkout was acknowledged before the read was sent: it must
+        /// find that order.
+        let orderAcknowledged: Order?
     }
 
     /// A run of `options`; `trace`, if given, receives one line per event.
@@ -360,7 +363,12 @@ public final class Simulation {
         let tag = ClientTag(nextTag)
         let raw = history.attempted(request)
         let deadline = nowMs + (request.timeoutMs ?? configurations[node].requestTimeoutMs) + 20
-        outstanding[tag] = Outstanding(client: client, raw: raw, request: request, deadlineMs: deadline)
+        var acknowledgedOrder: Order?
+        if case let .readOrder(id) = request.operation, history.acknowledgedCheckouts.contains(id) {
+            acknowledgedOrder = history.orders[id]
+        }
+        outstanding[tag] = Outstanding(client: client, raw: raw, request: request, deadlineMs: deadline,
+                                       orderAcknowledged: acknowledgedOrder)
         schedule(.arrive(node: node, request, tag), afterMs: UInt64(random.inRange(1...3)))
         schedule(.clientDeadline(tag), afterMs: deadline - nowMs)
     }
@@ -373,6 +381,9 @@ public final class Simulation {
         var settled = false
         if let reply {
             history.replied(waiting.request, raw: waiting.raw, reply: reply)
+            if let order = waiting.orderAcknowledged, case .notFound = reply {
+                fail("checkout \(order.checkoutID) was acknowledged, but a later read of its order found none")
+            }
             switch reply {
             case let .found(record): clients[index].lastRead[waiting.request.key] = record; settled = true
             case .notFound: clients[index].lastRead[waiting.request.key] = nil; settled = true
@@ -389,7 +400,12 @@ public final class Simulation {
             clients[index].current = nil
         } else {
             operation = clients[index].current!
-            let isCart: Bool = { if case .cart = operation.request.operation { return true } else { return false } }()
+            let isCart: Bool = {
+                switch operation.request.operation {
+                case .cart, .checkout: return true
+                default: return false
+                }
+            }()
             if phase == .safety && operation.attempts >= 3 {
                 if isCart { clients[index].unresolved.append(operation) }
                 clients[index].current = nil
@@ -500,7 +516,9 @@ public final class Simulation {
     }
 
     static func keys(clients: Int) -> [[UInt8]] {
-        [Workload.countingCart] + (0..<(clients + 1) / 2).flatMap { [Workload.pairCart($0), Workload.pairKey($0)] }
+        [Workload.countingCart] + (0..<(clients + 1) / 2).flatMap {
+            [Workload.pairCart($0), Workload.pairKey($0), Workload.checkoutCart($0)]
+        }
     }
 
     // MARK: - Final checks
@@ -536,7 +554,7 @@ public final class Simulation {
             for record in records.compactMap({ $0 }) { joined = joined.map { $0.merging(record) ?? $0 } ?? record }
             if let joined { finals[key] = joined }
         }
-        for problem in history.check(finals) { fail(problem) }
+        for problem in history.check(finals, decided: decidedOrders()) { fail(problem) }
         report.invariantChecks += history.cartOperations.count + history.rawWrites.count
         let totals = nodes.reduce(NodeStatistics()) { $0 + $1.statistics }
         let settled = totals.hintsDelivered + totals.hintsDropped
@@ -562,6 +580,44 @@ public final class Simulation {
         for node in nodes where (node.protocolNode?.hintsPending ?? 0) > 0 {
             fail("n\(node.id.value) still holds \(node.protocolNode!.hintsPending) hints at the end")
         }
+    }
+
+    /// Every order committed at any acceptor, by id; fails the run if two acceptors committed
+    /// different orders for one id, or if an acknowledged checkout's order is missing from one
+    /// of its acceptors (but the one whose disk was replaced: its acceptor state is gone, and
+    /// the next attempt with the id restores it).
+    private func decidedOrders() -> [CheckoutID: Order] {
+        var decided: [CheckoutID: Order] = [:]
+        var held: [CheckoutID: Set<NodeID>] = [:]
+        for node in nodes {
+            let states: [(CheckoutID, CheckoutAcceptor)]
+            do { states = try node.protocolNode!.storage.checkouts.all() } catch {
+                fail("n\(node.id.value): checkout states unreadable: \(error)")
+                continue
+            }
+            for (id, state) in states {
+                report.invariantChecks += 1
+                if let problem = state.checkInvariants() { fail("n\(node.id.value): checkout \(id): \(problem)") }
+                guard let order = state.committed else { continue }
+                held[id, default: []].insert(node.id)
+                if let other = decided[id], other != order {
+                    fail("checkout \(id): two orders decided (created \(other.createdMs) by \(other.coordinator), and "
+                         + "\(order.createdMs) by \(order.coordinator) at n\(node.id.value))")
+                }
+                decided[id] = decided[id] ?? order
+            }
+        }
+        for id in history.acknowledgedCheckouts.sorted() {
+            report.invariantChecks += 1
+            for acceptor in ring.preferenceList(forKey: id.orderKey, n: Self.quorumN)
+            where wiped != Int(acceptor.value) - 1 && !(held[id]?.contains(acceptor) ?? false) {
+                fail("checkout \(id) was acknowledged, but acceptor \(acceptor) holds no decided order")
+            }
+            if decided[id] != history.orders[id] { fail("checkout \(id): the decided order is not the one acknowledged") }
+        }
+        report.checkouts = history.acknowledgedCheckouts.count
+        report.ordersDecided = decided.count
+        return decided
     }
 
     // MARK: - Trace text

@@ -23,6 +23,9 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     /// With `options.wipe`: how long anti-entropy took to refill the node whose disk was
     /// replaced (simulated ms).
     public var refillMs: UInt64 = 0
+    /// Checkout ids acknowledged to a client, and orders decided at the end.
+    public var checkouts = 0
+    public var ordersDecided = 0
 
     public var passed: Bool { failures.isEmpty }
 
@@ -34,7 +37,7 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
         var line = "\(status) seed=\(options.seed) nodes=\(options.nodes) requests=\(requests) acked=\(acknowledged) "
             + "faults=\(faults) messages=\(messages) dropped=\(messagesDropped) checks=\(invariantChecks) "
             + "hints=\(hintsStored)/\(hintsDelivered) repairs=\(readRepairs) sloppy=\(sloppyWrites) "
-            + "aae=\(antiEntropyKeys)keys/\(convergenceMs)ms\(options.wipe ? " refill=\(refillMs)ms" : "") "
+            + "checkouts=\(checkouts)/\(ordersDecided) aae=\(antiEntropyKeys)keys/\(convergenceMs)ms\(options.wipe ? " refill=\(refillMs)ms" : "") "
             + "sim=\(simulatedMs / 1000).\(simulatedMs % 1000 / 100)s trace=\(traceHash)"
         if !passed {
             line += "\n  " + failures.prefix(10).joined(separator: "\n  ")
