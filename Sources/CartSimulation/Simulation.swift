@@ -53,6 +53,8 @@ public final class Simulation {
     private var convergenceCheckedMs: UInt64 = 0
     /// The node whose disk was replaced after the first convergence, if any.
     private var wiped: Int?
+    /// The node down in the detection phase, until it restarts.
+    private var detectVictim: Int?
     private let trace: ((String) -> Void)?
 
     /// Longest simulated run before it is declared stuck.
@@ -60,8 +62,11 @@ public final class Simulation {
     static let quorumN = 3
     /// How long anti-entropy may take to converge once every hint is delivered.
     static let convergenceLimitMs: UInt64 = 60_000
+    /// How long a node may be down, in a calm cluster, before every other node's failure
+    /// detector must judge it down.
+    static let detectionLimitMs: UInt64 = 10_000
 
-    enum Phase: String { case safety, completion, probe, drain, converge, sweep, settle, done }
+    enum Phase: String { case safety, completion, probe, drain, converge, sweep, settle, detect, done }
 
     struct Client {
         var remaining: Int
@@ -80,6 +85,9 @@ public final class Simulation {
         /// A read of an order whose checkout was acknowledged before the read was sent: it must
         /// find that order.
         let orderAcknowledged: Order?
+        /// A second copy of a checkout sent at once through another node (the shopper's other
+        /// device, or an impatient retry): its reply only goes to the history.
+        var shadow = false
     }
 
     /// A run of `options`; `trace`, if given, receives one line per event.
@@ -99,6 +107,8 @@ public final class Simulation {
             configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
             configuration.antiEntropyIntervalMs = 50
             configuration.antiEntropyTimeoutMs = 1_000
+            configuration.gossipIntervalMs = 100
+            configuration.address = "sim:\(id.value)"
             return configuration
         }
         clients = (0..<options.clients).map { _ in Client(remaining: options.operationsPerClient) }
@@ -371,10 +381,27 @@ public final class Simulation {
                                        orderAcknowledged: acknowledgedOrder)
         schedule(.arrive(node: node, request, tag), afterMs: UInt64(random.inRange(1...3)))
         schedule(.clientDeadline(tag), afterMs: deadline - nowMs)
+        if case .checkout = request.operation, nodes.count > 1, random.chance(0.5) {
+            var other = random.below(nodes.count - 1)
+            if other >= node { other += 1 }
+            guard phase == .safety || nodes[other].isUp else { return }
+            report.requests += 1
+            nextTag += 1
+            let shadowTag = ClientTag(nextTag)
+            var copy = outstanding[tag]!
+            copy.shadow = true
+            outstanding[shadowTag] = copy
+            schedule(.arrive(node: other, request, shadowTag), afterMs: UInt64(random.inRange(1...3)))
+            schedule(.clientDeadline(shadowTag), afterMs: deadline - nowMs)
+        }
     }
 
     private func clientReplied(_ tag: ClientTag, _ reply: ClientReply?) {
         guard let waiting = outstanding.removeValue(forKey: tag) else { return }
+        if waiting.shadow {
+            if let reply { history.replied(waiting.request, raw: waiting.raw, reply: reply) }
+            return
+        }
         let index = waiting.client
         clients[index].busy = false
         guard var operation = clients[index].current else { return }
@@ -503,7 +530,22 @@ public final class Simulation {
             send(clients[0].current!.request, client: 0, to: random.pick(upNodes))
         case .settle:
             // Let the sweep's read repairs land.
-            if nowMs > phaseStartedMs + 2_000 { enter(.done) }
+            guard nowMs > phaseStartedMs + 2_000 else { return }
+            // Failure detection: one node goes down in a calm cluster.
+            let victim = random.below(nodes.count)
+            detectVictim = victim
+            crash(victim)
+            enter(.detect)
+        case .detect:
+            guard let victim = detectVictim else {
+                // The victim is back: let gossip spread its new life before the final checks.
+                if nowMs > phaseStartedMs + Self.detectionLimitMs + 2_000 { enter(.done) }
+                return
+            }
+            guard nowMs > phaseStartedMs + Self.detectionLimitMs else { return }
+            checkDetection(victim: victim)
+            detectVictim = nil
+            restart(victim)
         case .done:
             return
         }
@@ -577,8 +619,48 @@ public final class Simulation {
                 fail("n\(node.id.value): store unreadable while checking its tree: \(error)")
             }
         }
+        checkMembership()
         for node in nodes where (node.protocolNode?.hintsPending ?? 0) > 0 {
             fail("n\(node.id.value) still holds \(node.protocolNode!.hintsPending) hints at the end")
+        }
+    }
+
+    /// Failure detection, complete and accurate in a calm cluster: every live node judges the
+    /// victim down and every other live node up.
+    private func checkDetection(victim: Int) {
+        for index in upNodes {
+            report.invariantChecks += 1
+            for member in nodes[index].protocolNode!.members(nowMs: nowMs) {
+                let shouldBeUp = member.record.node != nodes[victim].id
+                if member.up != shouldBeUp {
+                    fail("failure detector: n\(index + 1) judges \(member.record.node) \(member.up ? "up" : "down") "
+                         + "\(Self.detectionLimitMs / 1000) s after n\(victim + 1) went down (phi "
+                         + "\(member.phi.map { String(format: "%.1f", $0) } ?? "-"))")
+                }
+            }
+        }
+    }
+
+    /// Gossip converged: every node's view holds every member's current life (generation) and
+    /// status, and its failure detector judges every member up.
+    private func checkMembership() {
+        var truth: [NodeID: [UInt64]] = [:]
+        for node in nodes {
+            guard let own = node.protocolNode?.membership[node.id] else { continue }
+            truth[node.id] = [own.generation, UInt64(own.status.rawValue)]
+        }
+        for node in nodes {
+            report.invariantChecks += 1
+            guard let protocolNode = node.protocolNode else { continue }
+            if protocolNode.membership.shape != truth {
+                let differing = truth.keys.sorted().filter { protocolNode.membership.shape[$0] != truth[$0] }
+                fail("gossip: n\(node.id.value)'s view differs from the members' own records at "
+                     + differing.map { "\($0)" }.joined(separator: ","))
+            }
+            for member in protocolNode.members(nowMs: nowMs) where !member.up {
+                fail("gossip: n\(node.id.value)'s failure detector judges \(member.record.node) down (phi "
+                     + "\(member.phi.map { String(format: "%.1f", $0) } ?? "-")) with every node up and no faults")
+            }
         }
     }
 
@@ -654,6 +736,8 @@ public final class Simulation {
         case let .checkoutCommit(id, order): return "checkoutCommit #\(id) \(order.checkoutID)"
         case let .checkoutCommitted(id, ok): return "checkoutCommitted #\(id) \(ok ? "ok" : "failed")"
         case let .orderRead(id, checkout): return "orderRead #\(id) \(checkout)"
+        case let .gossip(records): return "gossip \(records.count) members"
+        case let .gossipReply(records): return "gossipReply \(records.count) members"
         case let .orderReadReply(id, ok, order): return "orderReadReply #\(id) \(ok ? (order == nil ? "none" : "decided") : "failed")"
         }
     }

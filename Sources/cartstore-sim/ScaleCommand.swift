@@ -2,12 +2,12 @@ import ArgumentParser
 import CartSimulation
 import Foundation
 
-/// `cartstore-sim scale`: placement balance, data moved by a join, and Merkle exchange cost,
-/// for 10, 100 and 1,000 nodes (see `ScaleStudy`).
+/// `cartstore-sim scale`: placement balance, data moved by a join, Merkle exchange cost and
+/// gossip dissemination, for 10, 100 and 1,000 nodes (see `ScaleStudy`, `GossipStudy`).
 struct ScaleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale",
-        abstract: "Measure placement balance, keys moved by a join, and anti-entropy exchange cost as the cluster grows.")
+        abstract: "Measure placement balance, keys moved by a join, anti-entropy exchange cost and gossip rounds as the cluster grows.")
 
     @Option(help: "Synthetic cart keys placed on the ring.")
     var keys = 1_000_000
@@ -32,6 +32,11 @@ struct ScaleCommand: ParsableCommand {
                          row.descents, row.converged ? "yes" : "NO"))
         }
         print("")
-        print("Gossip rounds until every node knows a change: not measured (gossip membership is not built yet).")
+        print("Gossip rounds until every node knows one member's change (push-pull, one random peer per node per round; 20 trials, 5 for 1,000 nodes)")
+        print("nodes  median rounds  max rounds  view message bytes")
+        for nodes in [10, 100, 1_000] {
+            let row = try GossipStudy.rounds(nodes: nodes, trials: nodes >= 1_000 ? 5 : 20, seed: UInt64(nodes))
+            print(String(format: "%5d  %13d  %10d  %18d", row.nodes, row.medianRounds, row.maxRounds, row.viewBytes))
+        }
     }
 }

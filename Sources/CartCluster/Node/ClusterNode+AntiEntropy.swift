@@ -31,7 +31,7 @@ extension ClusterNode {
             if exchangeCursor == 0 { exchangePass += 1 }
             let replicas = ring.preferenceList(forPartition: partition, n: configuration.replicationN)
             guard replicas.contains(node), let root = storage.replicas.treeRoot(partition: partition) else { continue }
-            let peers = replicas.filter { $0 != node && !suspicions.isSuspected($0, nowMs: nowMs) }
+            let peers = replicas.filter { $0 != node && !isDown($0, nowMs: nowMs) }
             guard !peers.isEmpty else { continue }
             // Each pass takes the partition's next peer, so that every pair of its replicas
             // (a key of a smaller N has only some of them) is compared within N − 1 passes.

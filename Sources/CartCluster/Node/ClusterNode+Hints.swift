@@ -15,7 +15,7 @@ extension ClusterNode {
             suspect(delivery.target, nowMs: nowMs)
         }
         let inFlight = Set(deliveries.values.map { DeliveryKey(target: $0.target, key: $0.key) })
-        for target in storage.hints.targets where target != node && !suspicions.isSuspected(target, nowMs: nowMs) {
+        for target in storage.hints.targets where target != node && !isDown(target, nowMs: nowMs) {
             for key in storage.hints.keys(for: target, limit: configuration.hintDeliveryBatch)
             where !inFlight.contains(DeliveryKey(target: target, key: key)) {
                 guard let hint = try? storage.hints.hint(for: target, key: key) else { continue }

@@ -56,7 +56,7 @@ extension ClusterNode {
     mutating func forward(_ id: UInt64, tried: [NodeID], nowMs: UInt64, effects: inout [NodeEffect]) {
         guard var request = requests[id] else { return }
         let untried = request.primaries.filter { !tried.contains($0) }
-        guard let coordinator = untried.first(where: { !suspicions.isSuspected($0, nowMs: nowMs) }) ?? untried.first,
+        guard let coordinator = untried.first(where: { !isDown($0, nowMs: nowMs) }) ?? untried.first,
               nowMs < request.deadlineMs else {
             answer(id, .unavailable(.unreachable(needed: 1, answered: 0, failed: tried.count, replicas: request.primaries.count)),
                    effects: &effects)

@@ -10,10 +10,10 @@ extension ClusterNode {
         let quorum = ReadQuorum(replicas: others, r: max(0, request.parameters.r - 1))
         request.stage = .preparing(quorum)
         requests[id] = request
-        for replica in others where !suspicions.isSuspected(replica, nowMs: nowMs) {
+        for replica in others where !isDown(replica, nowMs: nowMs) {
             effects.append(.send(.read(id: id, key: request.request.key), to: replica))
         }
-        let asked = others.filter { !suspicions.isSuspected($0, nowMs: nowMs) }
+        let asked = others.filter { !isDown($0, nowMs: nowMs) }
         if request.parameters.r <= 1 || asked.isEmpty {
             return apply(id, gathered: nil, nowMs: nowMs, effects: &effects)
         }
@@ -29,7 +29,7 @@ extension ClusterNode {
         // R answered; but if the client's context names events neither this replica nor the
         // answers have seen (the client read other replicas), wait for the rest (until the
         // replica timeout) rather than refuse the operation as based on an unseen state.
-        let stillAsking = quorum.replicas.contains { quorum.isPending($0) && !suspicions.isSuspected($0, nowMs: nowMs) }
+        let stillAsking = quorum.replicas.contains { quorum.isPending($0) && !isDown($0, nowMs: nowMs) }
         if stillAsking, !covers(request.request.operation, key: request.request.key, gathered: quorum.merged) { return }
         apply(id, gathered: quorum.merged, nowMs: nowMs, effects: &effects)
     }
@@ -132,7 +132,7 @@ extension ClusterNode {
         var sends: [(NodeID, NodeID?)] = []
         for primary in request.primaries where primary != node {
             var target = primary
-            if suspicions.isSuspected(primary, nowMs: nowMs) {
+            if isDown(primary, nowMs: nowMs) {
                 target = nextTarget(standingInFor: primary, in: request, nowMs: nowMs) ?? primary
             }
             quorum.addTarget(target)
@@ -166,7 +166,7 @@ extension ClusterNode {
         let candidates = ([intended] + walk(request.request.key).dropFirst(request.primaries.count)).filter { candidate in
             candidate != node && !used.contains(candidate) && request.standsInFor[candidate] == nil
         }
-        return candidates.first { !suspicions.isSuspected($0, nowMs: nowMs) } ?? candidates.first
+        return candidates.first { !isDown($0, nowMs: nowMs) } ?? candidates.first
     }
 
     /// A write target's ack or refusal.

@@ -41,6 +41,10 @@ extension ClusterNode {
             checkoutVoted(phase: id, vote, from: peer, nowMs: nowMs, effects: &effects)
         case let .checkoutCommitted(id, ok):
             checkoutCommitted(phase: id, ok: ok, from: peer, nowMs: nowMs, effects: &effects)
+        case let .gossip(records):
+            gossipReceived(records, from: peer, nowMs: nowMs, effects: &effects)
+        case let .gossipReply(records):
+            merge(records, nowMs: nowMs)
         case let .orderReadReply(id, ok, order):
             orderReadReplied(id, ok: ok, order: order, from: peer, effects: &effects)
         }
@@ -79,6 +83,9 @@ extension ClusterNode {
             if orderReads[id] != nil { orderReadTimedOut(id, effects: &effects) }
             guard let request = requests[id], request.round == round else { return }
             replicaTimeoutPassed(id, request, nowMs: nowMs, effects: &effects)
+        case .gossip:
+            gossip(nowMs: nowMs, effects: &effects)
+            effects.append(.setTimer(.gossip, atMs: nowMs + configuration.gossipIntervalMs))
         case let .checkoutRetry(id):
             checkoutBackoffPassed(id, nowMs: nowMs, effects: &effects)
         case .hintDelivery:

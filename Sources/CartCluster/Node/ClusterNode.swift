@@ -58,6 +58,11 @@ public struct ClusterNode: Sendable {
     /// Replies to checkout steps (origin `.checkout`), handled once the current event is done
     /// (so that a step answered at once never re-enters the checkout that started it).
     var internalReplies: [(phase: UInt64, reply: ClientReply)] = []
+    /// What this node knows of every member (gossip), and its failure detector.
+    public internal(set) var membership: MembershipView
+    var detector: FailureDetector
+    /// The gossip peer generator's state.
+    var gossipRandom: UInt64
     private var nextID: UInt64
 
     struct HintDelivery: Sendable {
@@ -81,13 +86,19 @@ public struct ClusterNode: Sendable {
         // Ids unique for this node's life and, with a clock that moves forward across restarts,
         // distinct from its earlier lives' (a late reply to an old id is then ignored).
         nextID = nowMs << 20
+        membership = MembershipView([MemberRecord(node: configuration.node, address: configuration.address, generation: nowMs,
+                                                  version: 0, status: .normal)])
+        detector = FailureDetector(threshold: configuration.phiThreshold, initialIntervalMs: 2 * configuration.gossipIntervalMs,
+                                   intervalMaxMs: 20 * configuration.gossipIntervalMs)
+        gossipRandom = configuration.node.value &* 0x2545_F491_4F6C_DD1D ^ nowMs
     }
 
     public var node: NodeID { configuration.node }
 
-    /// The effects due at start: the hint delivery, anti-entropy and tree rebuild timers.
+    /// The effects due at start: the hint delivery, anti-entropy, tree rebuild and gossip timers.
     public mutating func start(nowMs: UInt64) -> [NodeEffect] {
-        [.setTimer(.hintDelivery, atMs: nowMs + configuration.hintDeliveryIntervalMs),
+        [.setTimer(.gossip, atMs: nowMs),
+         .setTimer(.hintDelivery, atMs: nowMs + configuration.hintDeliveryIntervalMs),
          .setTimer(.antiEntropy, atMs: nowMs + configuration.antiEntropyIntervalMs),
          .setTimer(.treeRebuild, atMs: nowMs)]
     }
@@ -116,7 +127,7 @@ public struct ClusterNode: Sendable {
     public var requestsInFlight: Int { requests.count }
 
     /// True if this node currently suspects `node`.
-    public func suspects(_ node: NodeID, nowMs: UInt64) -> Bool { suspicions.isSuspected(node, nowMs: nowMs) }
+    public func suspects(_ node: NodeID, nowMs: UInt64) -> Bool { isDown(node, nowMs: nowMs) }
 
     /// A description of the first broken invariant at `nowMs`, or nil.
     public func checkInvariants(nowMs: UInt64) -> String? {

@@ -39,6 +39,11 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// partition is unbuilt), and how often a node with every tree built looks again.
     public var treeRebuildIntervalMs: UInt64 = 10
     public var treeRecheckIntervalMs: UInt64 = 1_000
+    /// Gossip: how often a node sends its view to a random member; the failure detector's phi
+    /// threshold; and this node's internode address as it advertises it.
+    public var gossipIntervalMs: UInt64 = 1_000
+    public var phiThreshold: Double = 8
+    public var address: String = ""
     /// Versioning limits: the same on every node.
     public var limits: VersioningLimits = .default
 
@@ -56,6 +61,8 @@ public struct NodeConfiguration: Hashable, Sendable {
         case notPositive(String)
         /// The storage's anti-entropy tree is not shaped for this ring.
         case treeShape(MerkleTree.Shape, ringPartitionBits: Int)
+        /// An advertised address longer than `MemberRecord.addressBytesMax`.
+        case addressTooLong(bytes: Int)
 
         public var description: String {
             switch self {
@@ -63,6 +70,7 @@ public struct NodeConfiguration: Hashable, Sendable {
             case let .replicas(namespace): return "namespace \(namespace): N outside 1…\(QuorumParameters.nMax)"
             case let .notPositive(name): return "\(name) must be positive"
             case let .treeShape(shape, bits): return "anti-entropy tree \(shape) does not fit a ring of 2^\(bits) partitions"
+            case let .addressTooLong(bytes): return "address of \(bytes) bytes, longer than \(MemberRecord.addressBytesMax)"
             }
         }
     }
@@ -81,9 +89,12 @@ public struct NodeConfiguration: Hashable, Sendable {
             ("antiEntropyIntervalMs", Int(clamping: antiEntropyIntervalMs)), ("antiEntropyTimeoutMs", Int(clamping: antiEntropyTimeoutMs)),
             ("antiEntropyKeysPerExchange", antiEntropyKeysPerExchange), ("treeRebuildIntervalMs", Int(clamping: treeRebuildIntervalMs)),
             ("treeRecheckIntervalMs", Int(clamping: treeRecheckIntervalMs)),
+            ("gossipIntervalMs", Int(clamping: gossipIntervalMs)),
         ]
         for (name, value) in positive where value <= 0 { throw .notPositive(name) }
         guard readRepairsPerSecond >= 0 else { throw .notPositive("readRepairsPerSecond") }
+        guard phiThreshold > 0, phiThreshold.isFinite else { throw .notPositive("phiThreshold") }
+        guard address.utf8.count <= MemberRecord.addressBytesMax else { throw .addressTooLong(bytes: address.utf8.count) }
     }
 
     /// The largest N of any namespace: a partition's replicas for anti-entropy.

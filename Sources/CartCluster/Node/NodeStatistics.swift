@@ -45,6 +45,9 @@ public struct NodeStatistics: Hashable, Sendable {
     public var checkoutsReplayed = 0
     public var checkoutRetries = 0
     public var checkoutsFailed = 0
+    /// Gossip rounds started, and member records that advanced this node's view.
+    public var gossipRounds = 0
+    public var gossipRecordsMerged = 0
 
     public init() {}
 
@@ -71,6 +74,8 @@ public struct NodeStatistics: Hashable, Sendable {
         sum.checkoutsReplayed += rhs.checkoutsReplayed
         sum.checkoutRetries += rhs.checkoutRetries
         sum.checkoutsFailed += rhs.checkoutsFailed
+        sum.gossipRounds += rhs.gossipRounds
+        sum.gossipRecordsMerged += rhs.gossipRecordsMerged
         sum.suspicions += rhs.suspicions
         sum.antiEntropyExchanges += rhs.antiEntropyExchanges
         sum.antiEntropyInSync += rhs.antiEntropyInSync

@@ -46,6 +46,13 @@ public enum ClusterMessage: Hashable, Sendable {
     /// differently.
     case treeKeysReply(id: UInt64, wanted: [[UInt8]])
 
+    // MARK: Gossip (`ClusterNode+Gossip`)
+
+    /// A member's whole view (push).
+    case gossip(records: [MemberRecord])
+    /// The receiver's records newer than the pushed view's (pull).
+    case gossipReply(records: [MemberRecord])
+
     // MARK: Checkout (`ClusterNode+Checkout`): single-decree Paxos per checkout id among the N
     // replicas of its order key (`CheckoutID.orderKey`), which are its acceptors.
 

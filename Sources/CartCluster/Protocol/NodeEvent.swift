@@ -32,6 +32,8 @@ public enum NodeTimer: Hashable, Sendable {
     case antiEntropy
     /// Time to rebuild an unbuilt partition's tree.
     case treeRebuild
+    /// Time for a gossip round.
+    case gossip
     /// A checkout refused by an acceptor has waited out its backoff: time for its next ballot.
     case checkoutRetry(UInt64)
 }

@@ -166,6 +166,12 @@ public enum ClusterMessageCodec {
             writer.u8(MessageTag.orderRead.rawValue)
             writer.u64(id)
             try encodeCheckoutID(checkout, into: &writer)
+        case let .gossip(records):
+            writer.u8(MessageTag.gossip.rawValue)
+            try encodeMemberRecords(records, into: &writer)
+        case let .gossipReply(records):
+            writer.u8(MessageTag.gossipReply.rawValue)
+            try encodeMemberRecords(records, into: &writer)
         case let .orderReadReply(id, ok, order):
             writer.u8(MessageTag.orderReadReply.rawValue)
             writer.u64(id)
@@ -290,6 +296,10 @@ public enum ClusterMessageCodec {
         case .orderRead:
             let id = try reader.u64("request id")
             message = .orderRead(id: id, checkout: try decodeCheckoutID(&reader))
+        case .gossip:
+            message = .gossip(records: try decodeMemberRecords(&reader))
+        case .gossipReply:
+            message = .gossipReply(records: try decodeMemberRecords(&reader))
         case .orderReadReply:
             let id = try reader.u64("request id")
             let ok = try reader.bool("ok")
@@ -312,7 +322,8 @@ extension ClusterMessageCodec {
         case read = 1, readReply = 2, write = 3, writeReply = 4, forward = 5, forwardAccepted = 6,
              forwardReply = 7, repair = 8, treeHashes = 9, treeHashesReply = 10, treeKeys = 11,
              treeKeysReply = 12, checkoutPrepare = 13, checkoutAccept = 14, checkoutVote = 15,
-             checkoutCommit = 16, checkoutCommitted = 17, orderRead = 18, orderReadReply = 19
+             checkoutCommit = 16, checkoutCommitted = 17, orderRead = 18, orderReadReply = 19,
+             gossip = 20, gossipReply = 21
     }
 
     /// `ClientRequest.Operation` cases.
