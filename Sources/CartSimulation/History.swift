@@ -90,7 +90,7 @@ struct History {
 
     /// Every violation found in `finals` (key → joined record of all its replicas).
     /// `decided`: every order committed at any acceptor, by checkout id.
-    func check(_ finals: [[UInt8]: StoredRecord], decided: [CheckoutID: Order]) -> [String] {
+    func check(_ finals: [[UInt8]: StoredRecord], decided: [CheckoutID: Order] = [:]) -> [String] {
         var problems: [String] = immediateProblems
         var byKey: [[UInt8]: [CartRecord]] = [:]
         for record in cartOperations { byKey[record.key, default: []].append(record) }

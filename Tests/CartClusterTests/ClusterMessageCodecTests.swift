@@ -72,6 +72,9 @@ import Testing
                                                                      observed: observed)))
         }
         requests.append(ClientRequest(key: key, operation: .cart(.clear, id: OperationID("é"), observed: CausalContext())))
+        let checkout = try! CheckoutID("co-1")
+        requests.append(ClientRequest(key: key, operation: .checkout(checkout), timeoutMs: 900))
+        requests.append(ClientRequest(key: checkout.orderKey, operation: .readOrder(checkout)))
         return requests
     }
 
@@ -126,6 +129,7 @@ import Testing
         rejections += ConflictPolicy.allCases.map { RequestRejection.wrongKind(policy: $0) }
         rejections += cartErrors().map { RequestRejection.cart($0) }
         rejections += siblingErrors().map { RequestRejection.siblings($0) }
+        rejections += [.emptyCart, .checkoutContended, .checkoutIDInUse(try! CheckoutID("co-é"))]
         return rejections
     }
 
@@ -143,7 +147,16 @@ import Testing
         ]
         replies += quorumErrors().map { ClientReply.unavailable($0) }
         replies += rejections().map { ClientReply.rejected($0) }
+        replies += [.checkedOut(try order(), replayed: false), .checkedOut(try order(), replayed: true), .order(try order())]
         return replies
+    }
+
+    /// A one-item order (the checkout's codec has its own tests: CheckoutCodecTests).
+    func order() throws -> Order {
+        let item = CartItem(sku: "mug", quantity: 2, name: "Mug", priceMinor: 1299, metadata: ["size": "L"],
+                            addedAtMs: 1, updatedAtMs: 2)
+        return Order(checkoutID: try CheckoutID("co-1"), cartKey: Array("cart:7".utf8), items: [item],
+                     context: CausalContext(), createdMs: 3, coordinator: NodeID(1))
     }
 
     /// The anti-entropy messages, at their limits and empty; digests deliberately out of key order
@@ -199,6 +212,23 @@ import Testing
             messages.append(.forwardReply(id: 200 + UInt64(index), reply: reply))
         }
         messages += treeMessages()
+        let order = try order()
+        let checkout = order.checkoutID
+        let ballot = Ballot(round: 2, node: NodeID(3))
+        messages += [
+            .checkoutPrepare(id: 30, checkout: checkout, ballot: ballot),
+            .checkoutAccept(id: 31, ballot: ballot, order: order),
+            .checkoutVote(id: 32, vote: .granted(accepted: AcceptedProposal(ballot: ballot, order: order))),
+            .checkoutVote(id: 32, vote: .refused(promised: ballot)),
+            .checkoutCommit(id: 33, order: order),
+            .checkoutCommitted(id: 34, ok: true),
+            .orderRead(id: 35, checkout: checkout),
+            .orderReadReply(id: 36, ok: true, order: order),
+            .orderReadReply(id: 36, ok: false, order: nil),
+            .gossip(records: [MemberRecord(node: NodeID(1), address: "127.0.0.1:7701", generation: 5, version: 9, status: .normal),
+                              MemberRecord(node: NodeID(2), address: "", generation: .max, version: 0, status: .removed)]),
+            .gossipReply(records: []),
+        ]
         return messages
     }
 
@@ -321,25 +351,25 @@ import Testing
         let read = try Codec.encode(.read(id: 1, key: [0x6b]))
         expectRefused(setting(read, at: 0, with: 0), .unsupportedVersion, at: 0)
         expectRefused(setting(read, at: 0, with: 2), .unsupportedVersion, at: 0)
-        for tag: UInt8 in [0, 13, 0xFF] {
+        for tag: UInt8 in [0, 22, 0xFF] {
             expectRefused(setting(read, at: 1, with: tag), .unknownTag, at: 1)
         }
 
         // forward: 01 05 id(8) 01 6b, then the operation tag at 12 (and a cart operation's at 13).
         let get = try Codec.encode(.forward(id: 1, request: ClientRequest(key: [0x6b], operation: .get)))
         expectRefused(setting(get, at: 12, with: 0), .unknownTag, at: 12)
-        expectRefused(setting(get, at: 12, with: 5), .unknownTag, at: 12)
+        expectRefused(setting(get, at: 12, with: 7), .unknownTag, at: 12)
         let clear = try Codec.encode(.forward(id: 1, request: ClientRequest(key: [0x6b],
                                                                              operation: .cart(.clear, id: OperationID("i"), observed: nil))))
         expectRefused(setting(clear, at: 13, with: 7), .unknownTag, at: 13)
 
         // forwardReply: 01 07 id(8), then the reply tag at 10 and nested tags at 11 and 12.
         func reply(_ reply: ClientReply) throws -> [UInt8] { try Codec.encode(.forwardReply(id: 1, reply: reply)) }
-        expectRefused(setting(try reply(.notFound), at: 10, with: 7), .unknownTag, at: 10)
+        expectRefused(setting(try reply(.notFound), at: 10, with: 9), .unknownTag, at: 10)
         expectRefused(setting(try reply(.notFound), at: 10, with: 0), .unknownTag, at: 10)
         expectRefused(setting(try reply(.unavailable(.timedOut(needed: 1, answered: 0, replicas: 1))), at: 11, with: 3),
                       .unknownTag, at: 11)
-        expectRefused(setting(try reply(.rejected(.invalidTimeout(ms: 0, maxMs: 1))), at: 11, with: 7), .unknownTag, at: 11)
+        expectRefused(setting(try reply(.rejected(.invalidTimeout(ms: 0, maxMs: 1))), at: 11, with: 10), .unknownTag, at: 11)
         expectRefused(setting(try reply(.rejected(.invalidQuorum(.n(0)))), at: 12, with: 4), .unknownTag, at: 12)
         expectRefused(setting(try reply(.rejected(.wrongKind(policy: .cart))), at: 12, with: 0), .unknownTag, at: 12)
         expectRefused(setting(try reply(.rejected(.wrongKind(policy: .cart))), at: 12, with: 4), .unknownTag, at: 12)

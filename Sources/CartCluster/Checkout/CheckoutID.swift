@@ -46,4 +46,14 @@ public struct CheckoutID: Hashable, Comparable, Sendable, CustomStringConvertibl
     public static func < (lhs: CheckoutID, rhs: CheckoutID) -> Bool {
         lhs.text.utf8.lexicographicallyPrecedes(rhs.text.utf8)
     }
+
+    /// Equal when the bytes are: two spellings of one text (NFC and NFD) are two ids, with two
+    /// order keys and two acceptor states.
+    public static func == (lhs: CheckoutID, rhs: CheckoutID) -> Bool {
+        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for byte in text.utf8 { hasher.combine(byte) }
+    }
 }

@@ -38,6 +38,13 @@ struct CheckoutProposal: Sendable {
     /// Phase 1 attempts so far.
     var attempts = 0
     var phaseID: UInt64 = 0
+    /// The order this checkout built from its own cart read, if it got that far: the answer is
+    /// `replayed` unless the decided order is this one.
+    var built: Order?
+    /// A cart read found the cart empty: the next phase 1 that reports no value answers
+    /// `emptyCart` (a concurrent attempt with the same id may have cleared it: phase 1 again
+    /// finds its order).
+    var cartSeenEmpty = false
     /// Bumped with every phase, so that an older phase's replica timeout is ignored.
     var round = 0
     var stage: Stage = .backingOff

@@ -4,8 +4,10 @@ import CartStorage
 /// the engine's namespace 0x03: stored key `03 ‖ checkout id (UTF-8)`, value
 /// `ClusterMessageCodec.encodeAcceptor` (data-format.md, "Checkout acceptor state").
 ///
-/// Every change is written (the engine syncs every write, as `ReplicaStore` requires) before
-/// the vote that depends on it is returned, so a promise or an acceptance survives a crash.
+/// Every change is written before the vote that depends on it is returned, and is durable
+/// before that vote leaves the node, as for `ReplicaStore`: the engine syncs every write, or the
+/// server's runtime syncs the WAL before a batch's effects go out (group commit). So a promise
+/// or an acceptance survives a crash.
 ///
 /// Thread safety: `Sendable` (immutable; the engine is thread-safe). The node's one driver
 /// thread serializes read-modify-write of one id.

@@ -213,7 +213,7 @@ extension ClusterNode {
         guard let id = checkoutPhases[phase], let proposal = checkouts[id], proposal.acceptors.contains(peer) else { return }
         switch (proposal.stage, vote) {
         case let (.preparing, .decided(order)), let (.accepting, .decided(order)):
-            commit(id, order, replayed: true, nowMs: nowMs, effects: &effects)
+            commit(id, order, replayed: order != proposal.built, nowMs: nowMs, effects: &effects)
         case let (.preparing, .refused(promised)), let (.accepting, .refused(promised)):
             backOff(id, refusedBy: promised, nowMs: nowMs, effects: &effects)
         case (.preparing, .failed), (.accepting, .failed):
@@ -224,7 +224,8 @@ extension ClusterNode {
             checkouts[id]!.stage = .preparing(promises: promises)
             guard promises.count == proposal.acceptors.count else { return }
             let highest = promises.values.compactMap { $0 }.max { $0.ballot < $1.ballot }
-            if let highest { return propose(id, highest.order, replayed: true, nowMs: nowMs, effects: &effects) }
+            if let highest { return propose(id, highest.order, replayed: highest.order != proposal.built, nowMs: nowMs, effects: &effects) }
+            if proposal.cartSeenEmpty { return finish(id, .rejected(.emptyCart), effects: &effects) }
             let read = ClientRequest(key: proposal.cartKey, operation: .get, r: proposal.cartN)
             step(id, .readingCart, read, nowMs: nowMs, effects: &effects)
         case (.accepting(let order, var accepted, let replayed), .granted):
@@ -258,14 +259,17 @@ extension ClusterNode {
     mutating func checkoutStepAnswered(phase: UInt64, _ reply: ClientReply, nowMs: UInt64, effects: inout [NodeEffect]) {
         guard let id = checkoutPhases[phase], let proposal = checkouts[id] else { return }
         switch (proposal.stage, reply) {
-        case let (.readingCart, .found(.cart(state))):
+        case let (.readingCart, .found(.cart(state))) where !state.view.items.isEmpty:
             let view = state.view
-            guard !view.items.isEmpty else { return finish(id, .rejected(.emptyCart), effects: &effects) }
             let order = Order(checkoutID: proposal.checkout, cartKey: proposal.cartKey, items: view.items,
                               context: view.context, createdMs: nowMs, coordinator: node)
+            checkouts[id]!.built = order
             propose(id, order, replayed: false, nowMs: nowMs, effects: &effects)
-        case (.readingCart, .notFound):
-            finish(id, .rejected(.emptyCart), effects: &effects)
+        case (.readingCart, .found(.cart)), (.readingCart, .notFound):
+            // Empty: unless a concurrent attempt with this id decided (and cleared the cart),
+            // which phase 1 again would report, there is nothing to check out.
+            checkouts[id]!.cartSeenEmpty = true
+            prepare(id, nowMs: nowMs, effects: &effects)
         case (.readingCart, .found(.siblings)):
             finish(id, .rejected(.wrongKind(policy: .cart)), effects: &effects)
         case let (.clearing(order, replayed), .written):

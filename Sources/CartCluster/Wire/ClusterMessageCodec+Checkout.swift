@@ -163,6 +163,7 @@ extension ClusterMessageCodec {
     /// `acceptor := version:u8 (1) promised:ballot accepted-present:u8 [ballot order]
     /// committed-present:u8 [order]`.
     public static func encodeAcceptor(_ state: CheckoutAcceptor) throws(WireError) -> [UInt8] {
+        if let problem = state.checkInvariants() { throw WireError(.invalidValue, offset: 0, expected: "an acceptor state: \(problem)") }
         var writer = WireWriter()
         writer.u8(acceptorStateVersion)
         encodeBallot(state.promised, into: &writer)
