@@ -9,7 +9,7 @@ import ArgumentParser
 struct Cartstore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cartstore",
-        abstract: "Read and change CartStore shopping carts and raw keys, and inspect the cluster.",
+        abstract: "Read and change CartStore shopping carts and raw keys, check carts out, and inspect the cluster.",
         discussion: """
         Every command talks to one node over HTTP: --node HOST:PORT, else the CARTSTORE_NODE \
         environment variable, else 127.0.0.1:8080. --json prints the server's JSON answer instead \
@@ -21,6 +21,8 @@ struct Cartstore: AsyncParsableCommand {
         """,
         subcommands: [
             CartCommand.self,
+            CheckoutCommand.self,
+            OrderCommand.self,
             KVCommand.self,
             AdminCommands.Ring.self,
             AdminCommands.Members.self,

@@ -54,6 +54,21 @@ enum APIRequestParsing {
         return OperationID(key)
     }
 
+    /// The `Idempotency-Key` header of a checkout, as its checkout id: required (a checkout
+    /// without one could not be retried safely), and 1…`CheckoutID.bytesMax` bytes without
+    /// control characters or `/` (it is also the order's id in `/v1/orders/{id}`).
+    static func checkoutID(_ request: Request) throws(APIError) -> CheckoutID {
+        guard let key = request.headers[.idempotencyKey] else {
+            throw .badRequest("missing_idempotency_key",
+                              "a checkout needs an Idempotency-Key header: the checkout's id, to send again with any retry")
+        }
+        do {
+            return try CheckoutID(key)
+        } catch {
+            throw .badRequest("invalid_idempotency_key", "Idempotency-Key: \(error)")
+        }
+    }
+
     /// A path parameter, percent-decoded to UTF-8 text without control characters.
     static func text(_ context: APIRequestContext, _ name: String, bytesMax: Int) throws(APIError) -> String {
         guard let raw = context.parameters[Substring(name)], let text = PathSegment.text(raw) else {

@@ -22,6 +22,7 @@ public struct APIRouter: Sendable {
     /// Every endpoint of the API.
     public enum Endpoint: CaseIterable, Sendable {
         case showCart, clearCart, addItem, setQuantity, removeItem
+        case checkout, showOrder
         case getValue, putValue, deleteValue
         case ring, members, status, health, ready, metrics
 
@@ -32,6 +33,8 @@ public struct APIRouter: Sendable {
             case .addItem: return Route(method: .post, path: "/v1/carts/{user}/items")
             case .setQuantity: return Route(method: .patch, path: "/v1/carts/{user}/items/{sku}")
             case .removeItem: return Route(method: .delete, path: "/v1/carts/{user}/items/{sku}")
+            case .checkout: return Route(method: .post, path: "/v1/carts/{user}/checkout")
+            case .showOrder: return Route(method: .get, path: "/v1/orders/{id}")
             case .getValue: return Route(method: .get, path: "/v1/kv/{key}")
             case .putValue: return Route(method: .put, path: "/v1/kv/{key}")
             case .deleteValue: return Route(method: .delete, path: "/v1/kv/{key}")
@@ -49,12 +52,14 @@ public struct APIRouter: Sendable {
     public static var routes: [Route] { Endpoint.allCases.map(\.route) }
 
     let carts: CartRoutes
+    let checkouts: CheckoutRoutes
     let keyValues: KeyValueRoutes
     let admin: AdminRoutes
 
     init(runtime: NodeRuntime, transport: PeerTransport, members: [Member], metrics: ServerMetrics, ready: ServingState) {
         let gateway = NodeGateway(runtime: runtime, metrics: metrics)
         carts = CartRoutes(node: gateway)
+        checkouts = CheckoutRoutes(node: gateway)
         keyValues = KeyValueRoutes(node: gateway)
         admin = AdminRoutes(runtime: runtime, transport: transport, members: members, metrics: metrics, ready: ready)
     }
@@ -67,6 +72,8 @@ public struct APIRouter: Sendable {
         case .addItem: return try await carts.add(request, context: context)
         case .setQuantity: return try await carts.setQuantity(request, context: context)
         case .removeItem: return try await carts.remove(request, context: context)
+        case .checkout: return try await checkouts.checkout(request, context: context)
+        case .showOrder: return try await checkouts.show(request, context: context)
         case .getValue: return try await keyValues.get(request, context: context)
         case .putValue: return try await keyValues.put(request, context: context)
         case .deleteValue: return try await keyValues.delete(request, context: context)

@@ -58,6 +58,12 @@ public final class ServerMetrics: Sendable {
             ("repairs_received", statistics.repairsReceived, "Records received as repairs (anti-entropy or read repair)"),
             ("tree_rebuilds", statistics.treeRebuilds, "Partition trees rebuilt from a scan"),
             ("tree_rebuild_failures", statistics.treeRebuildFailures, "Partition tree rebuilds that failed"),
+            ("checkouts", statistics.checkouts, "Checkouts this node coordinated"),
+            ("checkouts_completed", statistics.checkoutsCompleted, "Checkouts answered with their order"),
+            ("checkouts_replayed", statistics.checkoutsReplayed,
+             "Checkouts answered with an order an earlier attempt with the same id decided"),
+            ("checkout_retries", statistics.checkoutRetries, "Paxos rounds of a checkout started again after a refusal"),
+            ("checkouts_failed", statistics.checkoutsFailed, "Checkouts that ended without an order (refused, unavailable, timed out)"),
         ]
         for (name, value, help) in protocolCounters { advance(name, to: Int64(value), help: help) }
         let engine = runtime.storage.engine.stats()
