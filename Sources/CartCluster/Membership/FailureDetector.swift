@@ -6,7 +6,9 @@
 /// threshold (8: a silence about 18 mean intervals long).
 ///
 /// A member never heard from has no phi and is not judged down (no evidence). A new
-/// generation (the member restarted) starts its history afresh.
+/// generation (the member restarted) starts its history afresh. A message straight from the
+/// member (`contact`) is evidence of life too: silence is measured from the later of its last
+/// heartbeat and its last message, while only heartbeats feed the intervals.
 ///
 /// Thread safety: a `Sendable` value type.
 public struct FailureDetector: Hashable, Sendable {
@@ -26,6 +28,8 @@ public struct FailureDetector: Hashable, Sendable {
     struct Arrivals: Hashable, Sendable {
         var lastMs: UInt64
         var generation: UInt64
+        /// The last message straight from the member, if later than `lastMs`.
+        var contactMs: UInt64 = 0
         var intervals: [UInt64] = []
         var next = 0
         var sum: UInt64 = 0
@@ -62,6 +66,13 @@ public struct FailureDetector: Hashable, Sendable {
         arrivals[node] = entry
     }
 
+    /// Something arrived straight from `node` at `nowMs` (any message): it is alive now.
+    public mutating func contact(_ node: NodeID, nowMs: UInt64) {
+        guard var entry = arrivals[node] else { return }
+        entry.contactMs = max(entry.contactMs, nowMs)
+        arrivals[node] = entry
+    }
+
     /// The mean interval between `node`'s heartbeats (the initial interval until one was measured).
     public func meanIntervalMs(_ node: NodeID) -> Double? {
         guard let entry = arrivals[node] else { return nil }
@@ -72,7 +83,8 @@ public struct FailureDetector: Hashable, Sendable {
     /// Phi of `node` at `nowMs`, or nil if it was never heard from.
     public func phi(_ node: NodeID, nowMs: UInt64) -> Double? {
         guard let entry = arrivals[node], let mean = meanIntervalMs(node) else { return nil }
-        let silence = Double(nowMs &- min(nowMs, entry.lastMs))
+        let last = max(entry.lastMs, entry.contactMs)
+        let silence = Double(nowMs &- min(nowMs, last))
         return silence / mean * 0.4342944819032518
     }
 
@@ -81,6 +93,6 @@ public struct FailureDetector: Hashable, Sendable {
         (phi(node, nowMs: nowMs) ?? 0) > threshold
     }
 
-    /// When `node`'s last heartbeat arrived, if ever.
-    public func lastHeardMs(_ node: NodeID) -> UInt64? { arrivals[node]?.lastMs }
+    /// When `node` was last heard from (a heartbeat or a message), if ever.
+    public func lastHeardMs(_ node: NodeID) -> UInt64? { arrivals[node].map { max($0.lastMs, $0.contactMs) } }
 }

@@ -112,6 +112,7 @@ public struct ClusterNode: Sendable {
             accept(request, origin: .client(client), nowMs: nowMs, effects: &effects)
         case let .message(message, from):
             suspicions.heard(from: from)
+            detector.contact(from, nowMs: nowMs)
             receive(message, from: from, nowMs: nowMs, effects: &effects)
         case let .timer(timer):
             fire(timer, nowMs: nowMs, effects: &effects)
