@@ -43,6 +43,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("anti-entropy-interval-ms"),
             help: "How often this node starts an anti-entropy exchange of one partition with a replica (default 100).")
     var antiEntropyIntervalMs: UInt64?
+    @Option(name: .customLong("gossip-interval-ms"),
+            help: "How often this node gossips its membership view to a random member (1…60000, default 1000).")
+    var gossipIntervalMs: UInt64?
     @Option(name: .customLong("partition-bits"), help: "log2 of the ring's partitions (4…16).")
     var partitionBits: Int?
     @Option(name: .customLong("memtable-mb"), help: "Memtable size in MiB.")
@@ -103,6 +106,7 @@ struct ServerCommand: AsyncParsableCommand {
         flags.w = w
         flags.requestTimeoutMs = requestTimeoutMs
         flags.antiEntropyIntervalMs = antiEntropyIntervalMs
+        flags.gossipIntervalMs = gossipIntervalMs
         flags.partitionBits = partitionBits
         flags.memtableMB = memtableMB
         flags.cacheMB = cacheMB

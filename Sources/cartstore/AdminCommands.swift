@@ -71,25 +71,45 @@ enum AdminCommands {
                 }
                 let members = try client.decode(MembersResponse.self, from: response)
                 var table = TableFormatter([
-                    .init("NODE"), .init("HTTP"), .init("PEER"), .init("STATUS"), .init("CONNECTED"),
+                    .init("NODE"), .init("HTTP"), .init("PEER"), .init("STATUS"), .init("CONNECTED"), .init("STATE"),
+                    .init("UP"), .init("PHI", .right), .init("HEARTBEAT", .right), .init("LAST HEARD", .right),
                 ])
                 for member in members.members.sorted(by: { AdminCommands.nodeOrder($0.node, $1.node) }) {
-                    let connected: String
-                    switch member.connected {
-                    case true?: connected = "yes"
-                    case false?: connected = "no"
-                    case nil: connected = "-"
-                    }
-                    table.append([member.node, member.http ?? "-", member.peer ?? "-", member.status, connected])
+                    table.append(Self.row(member))
                 }
                 if let selfNode = members.selfNode { Console.out("answered by node \(selfNode)") }
                 for line in table.lines() { Console.out(line) }
             }
         }
+
+        /// One member's cells: `-` for what the server did not say (a member not heard from
+        /// through gossip, or an older server), phi with two decimals, the last heartbeat's age
+        /// in ms or seconds.
+        static func row(_ member: MembersResponse.Member) -> [String] {
+            func yesNo(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "-" }
+            let lastHeard = member.lastHeardAgoMs.map { ago in
+                ago < 10_000 ? "\(ago) ms ago" : "\(ago / 1_000) s ago"
+            }
+            return [
+                member.node, member.http ?? "-", member.peer ?? "-", member.status, yesNo(member.connected),
+                member.state ?? "-", yesNo(member.up), member.phi.map { Self.twoDecimals($0) } ?? "-",
+                member.heartbeat.map(String.init) ?? "-", lastHeard ?? "-",
+            ]
+        }
+
+        /// A non-negative `value` with two decimals (`12.35`), without Foundation's
+        /// locale-dependent formatting; anything else (negative, huge, not finite) as Swift prints it.
+        static func twoDecimals(_ value: Double) -> String {
+            guard value.isFinite, (0..<1e12).contains(value) else { return "\(value)" }
+            let hundredths = Int64((value * 100).rounded())
+            let rest = hundredths % 100
+            return "\(hundredths / 100).\(rest < 10 ? "0" : "")\(rest)"
+        }
     }
 
     /// `cartstore status`: the answering node's state as `key: value` lines (requests in
-    /// flight, hints pending per target, then statistics, engine and transport figures).
+    /// flight, hints pending per target, then statistics (checkouts among them), engine,
+    /// transport, anti-entropy and gossip figures).
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",

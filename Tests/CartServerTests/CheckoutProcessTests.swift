@@ -208,7 +208,7 @@ struct CheckoutProcessTests {
         let node = "127.0.0.1:\(cluster.nodes[0].http)"
         try await addItem(cluster, node: 1, user: "dee", sku: "mug", quantity: 2, priceMinor: 1299, key: "add-mug")
 
-        let placed = try runCLI(["checkout", "dee", "--node", node])
+        let placed = try ServerCluster.runCLI(["checkout", "dee", "--node", node])
         #expect(placed.status == 0, "\(placed)")
         let keyLine = try #require(placed.out.split(separator: "\n").last { $0.hasPrefix("idempotency-key: ") }, "\(placed)")
         let key = String(keyLine.dropFirst("idempotency-key: ".count))
@@ -216,18 +216,18 @@ struct CheckoutProcessTests {
         #expect(placed.out.contains("order \(key)  user: dee"), "\(placed)")
         #expect(placed.out.contains("mug") && placed.out.contains("total: 2598") && placed.out.contains("coordinator: n1"), "\(placed)")
 
-        let replay = try runCLI(["checkout", "dee", "--idempotency-key", key, "--node", node])
+        let replay = try ServerCluster.runCLI(["checkout", "dee", "--idempotency-key", key, "--node", node])
         #expect(replay.status == 0 && replay.out.contains("replayed"), "\(replay)")
-        let shown = try runCLI(["order", key, "--json", "--node", node])
+        let shown = try ServerCluster.runCLI(["order", key, "--json", "--node", node])
         #expect(shown.status == 0, "\(shown)")
         let json = try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any]
         #expect(json?["id"] as? String == key && json?["user"] as? String == "dee", "\(shown)")
 
-        let empty = try runCLI(["checkout", "dee", "--idempotency-key", "again", "--node", node])
+        let empty = try ServerCluster.runCLI(["checkout", "dee", "--idempotency-key", "again", "--node", node])
         #expect(empty.status == 1 && empty.err.contains("error: empty_cart (409)"), "\(empty)")
-        let absent = try runCLI(["order", "never", "--node", node])
+        let absent = try ServerCluster.runCLI(["order", "never", "--node", node])
         #expect(absent.status == 1 && absent.err.contains("error: order_not_found (404)"), "\(absent)")
-        let usage = try runCLI(["checkout", "dee", "--idempotency-key", "a/b", "--node", node])
+        let usage = try ServerCluster.runCLI(["checkout", "dee", "--idempotency-key", "a/b", "--node", node])
         #expect(usage.status == 64, "\(usage)")
     }
 
@@ -262,25 +262,6 @@ struct CheckoutProcessTests {
             }
         }
         return sums
-    }
-
-    /// Runs the `cartstore` CLI to its exit (it bounds its own requests to 10 s; killed at 30 s).
-    private func runCLI(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("cartstore"))
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
-        let outText = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, outText, errText)
     }
 
     /// Polls `condition` until true or `seconds` pass.

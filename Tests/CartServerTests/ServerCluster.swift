@@ -147,6 +147,25 @@ final class ServerCluster {
         return Dictionary(uniqueKeysWithValues: state.view.items.map { ($0.sku, $0.quantity) })
     }
 
+    /// Runs the `cartstore` CLI to its exit (it bounds its own requests to 10 s; killed at 30 s).
+    static func runCLI(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("cartstore"))
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate() }
+        let outText = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, outText, errText)
+    }
+
     /// A test failure with a message.
     struct Failure: Error, CustomStringConvertible {
         let description: String

@@ -1,5 +1,6 @@
 import CartCluster
 import CartServer
+import Foundation
 import Testing
 
 /// Settings precedence (flags over environment over file over defaults) and refusals.
@@ -59,5 +60,48 @@ struct ServerConfigurationTests {
         #expect(throws: ServerConfiguration.Invalid.self) { try ServerSettings.environment(["CARTSTORE_NODE_ID": "abc"]) }
         #expect(Member(parsing: "2=127.0.0.1:8702/127.0.0.1:7702") == Member(node: 2, http: HostPort(host: "127.0.0.1", port: 8702),
                                                                              peer: HostPort(host: "127.0.0.1", port: 7702)))
+    }
+
+    @Test("the gossip interval: flag over environment over file over the default 1000; 0 and over a minute refused")
+    func gossipInterval() throws {
+        #expect(try ServerConfiguration.resolve(ServerSettings()).protocolConfiguration.gossipIntervalMs == 1_000)
+        var file = ServerSettings()
+        file.gossipIntervalMs = 300
+        #expect(try ServerConfiguration.resolve(file).protocolConfiguration.gossipIntervalMs == 300)
+        let environment = try ServerSettings.environment(["CARTSTORE_GOSSIP_INTERVAL_MS": "200"])
+        #expect(try ServerConfiguration.resolve(environment.over(file)).protocolConfiguration.gossipIntervalMs == 200)
+        var flags = ServerSettings()
+        flags.gossipIntervalMs = 100
+        #expect(try ServerConfiguration.resolve(flags.over(environment).over(file)).protocolConfiguration.gossipIntervalMs == 100)
+        let json = try JSONDecoder().decode(ServerSettings.self, from: Data(#"{"gossipIntervalMs": 250}"#.utf8))
+        #expect(json.gossipIntervalMs == 250)
+
+        for bad: UInt64 in [0, ServerConfiguration.gossipIntervalMsMax + 1, .max] {
+            var layer = ServerSettings()
+            layer.gossipIntervalMs = bad
+            #expect(throws: ServerConfiguration.Invalid.self, "gossipIntervalMs \(bad)") { try ServerConfiguration.resolve(layer) }
+            do {
+                _ = try ServerConfiguration.resolve(layer)
+            } catch {
+                #expect(error.description.hasPrefix("gossipIntervalMs:"), "\(error)")
+            }
+        }
+        #expect(throws: ServerConfiguration.Invalid.self) { try ServerSettings.environment(["CARTSTORE_GOSSIP_INTERVAL_MS": "-5"]) }
+        #expect(throws: ServerConfiguration.Invalid.self) { try ServerSettings.environment(["CARTSTORE_GOSSIP_INTERVAL_MS": "soon"]) }
+    }
+
+    @Test("the node gossips its member-list peer address, not its listen address")
+    func advertisedAddress() throws {
+        var layer = ServerSettings()
+        layer.nodeID = 2
+        layer.secret = String(repeating: "s", count: 32)
+        layer.members = ["1=127.0.0.1:8701/10.0.0.1:7701", "2=127.0.0.1:8702/10.0.0.2:7702"]
+        layer.peer = HostPort(host: "0.0.0.0", port: 7702)
+        let resolved = try ServerConfiguration.resolve(layer)
+        #expect(resolved.peer == HostPort(host: "0.0.0.0", port: 7702))
+        #expect(resolved.protocolConfiguration.address == "10.0.0.2:7702")
+        #expect(try ServerConfiguration.resolve(ServerSettings()).protocolConfiguration.address == "127.0.0.1:7070")
+        layer.members = ["1=127.0.0.1:8701/10.0.0.1:7701", "2=127.0.0.1:8702/\(String(repeating: "h", count: 300)):7702"]
+        #expect(throws: ServerConfiguration.Invalid.self, "an address over 256 bytes") { try ServerConfiguration.resolve(layer) }
     }
 }

@@ -163,11 +163,12 @@ extension ClusterNode {
     private mutating func step(_ id: UInt64, _ stage: CheckoutProposal.Stage, _ request: ClientRequest, nowMs: UInt64,
                                effects: inout [NodeEffect]) {
         let proposal = enterPhase(id, stage)
-        var request = request
-        request.timeoutMs = proposal.deadlineMs - nowMs
-        guard request.timeoutMs! > 0 else {
+        // A driver may run an event stamped after the deadline before the deadline's timer.
+        guard proposal.deadlineMs > nowMs else {
             return finish(id, .unavailable(.timedOut(needed: proposal.cartN, answered: 0, replicas: proposal.cartN)), effects: &effects)
         }
+        var request = request
+        request.timeoutMs = proposal.deadlineMs - nowMs
         accept(request, origin: .checkout(phase: proposal.phaseID), nowMs: nowMs, effects: &effects)
     }
 

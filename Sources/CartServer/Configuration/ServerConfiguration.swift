@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
 
     /// The least secret length, in bytes.
     public static let secretBytesMin = 16
+    /// The longest gossip interval: the failure detector counts intervals up to 20 of them,
+    /// and a minute between heartbeats already means minutes to notice a dead node.
+    public static let gossipIntervalMsMax: UInt64 = 60_000
 
     /// Resolves `layer` (flags over environment over file, already stacked) over the defaults.
     public static func resolve(_ layer: ServerSettings) throws(Invalid) -> ServerConfiguration {
@@ -105,6 +108,15 @@ public struct ServerConfiguration: Sendable {
         guard (1...replicas).contains(protocolConfiguration.defaultW) else { throw .setting("w", "outside 1…\(replicas)") }
         if let timeout = layer.requestTimeoutMs { protocolConfiguration.requestTimeoutMs = timeout }
         if let interval = layer.antiEntropyIntervalMs { protocolConfiguration.antiEntropyIntervalMs = interval }
+        if let interval = layer.gossipIntervalMs {
+            guard (1...gossipIntervalMsMax).contains(interval) else {
+                throw .setting("gossipIntervalMs", "\(interval) outside 1…\(gossipIntervalMsMax)")
+            }
+            protocolConfiguration.gossipIntervalMs = interval
+        }
+        // Gossip carries the address peers know this node by: its entry in the member list
+        // (the listen address may be a wildcard such as 0.0.0.0).
+        protocolConfiguration.address = (own?.peer ?? peer).description
         do { try protocolConfiguration.validate() } catch { throw .setting("cluster", "\(error)") }
 
         let memtableMB = layer.memtableMB ?? 64

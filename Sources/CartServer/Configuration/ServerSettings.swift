@@ -22,6 +22,8 @@ public struct ServerSettings: Hashable, Sendable, Codable {
     public var requestTimeoutMs: UInt64?
     /// How often the node starts an anti-entropy exchange of one partition.
     public var antiEntropyIntervalMs: UInt64?
+    /// How often the node gossips its membership view to a random member (1…60000).
+    public var gossipIntervalMs: UInt64?
     public var partitionBits: Int?
     public var memtableMB: Int?
     public var cacheMB: Int?
@@ -51,6 +53,7 @@ public struct ServerSettings: Hashable, Sendable, Codable {
         merged.w = w ?? lower.w
         merged.requestTimeoutMs = requestTimeoutMs ?? lower.requestTimeoutMs
         merged.antiEntropyIntervalMs = antiEntropyIntervalMs ?? lower.antiEntropyIntervalMs
+        merged.gossipIntervalMs = gossipIntervalMs ?? lower.gossipIntervalMs
         merged.partitionBits = partitionBits ?? lower.partitionBits
         merged.memtableMB = memtableMB ?? lower.memtableMB
         merged.cacheMB = cacheMB ?? lower.cacheMB
@@ -62,7 +65,8 @@ public struct ServerSettings: Hashable, Sendable, Codable {
     /// The environment layer: `CARTSTORE_NODE_ID`, `CARTSTORE_DATA`, `CARTSTORE_HTTP`,
     /// `CARTSTORE_PEER`, `CARTSTORE_MEMBERS` (comma-separated), `CARTSTORE_SECRET`,
     /// `CARTSTORE_SECRET_FILE`, `CARTSTORE_REPLICAS`, `CARTSTORE_R`, `CARTSTORE_W`,
-    /// `CARTSTORE_REQUEST_TIMEOUT_MS`, `CARTSTORE_ANTI_ENTROPY_INTERVAL_MS`, `CARTSTORE_PARTITION_BITS`, `CARTSTORE_MEMTABLE_MB`,
+    /// `CARTSTORE_REQUEST_TIMEOUT_MS`, `CARTSTORE_ANTI_ENTROPY_INTERVAL_MS`, `CARTSTORE_GOSSIP_INTERVAL_MS`,
+    /// `CARTSTORE_PARTITION_BITS`, `CARTSTORE_MEMTABLE_MB`,
     /// `CARTSTORE_CACHE_MB`, `CARTSTORE_LOG_LEVEL`, `CARTSTORE_LOG_FORMAT`.
     public static func environment(_ environment: [String: String]) throws(ServerConfiguration.Invalid) -> ServerSettings {
         var layer = ServerSettings()
@@ -92,6 +96,7 @@ public struct ServerSettings: Hashable, Sendable, Codable {
         layer.w = try number("CARTSTORE_W")
         layer.requestTimeoutMs = try number("CARTSTORE_REQUEST_TIMEOUT_MS")
         layer.antiEntropyIntervalMs = try number("CARTSTORE_ANTI_ENTROPY_INTERVAL_MS")
+        layer.gossipIntervalMs = try number("CARTSTORE_GOSSIP_INTERVAL_MS")
         layer.partitionBits = try number("CARTSTORE_PARTITION_BITS")
         layer.memtableMB = try number("CARTSTORE_MEMTABLE_MB")
         layer.cacheMB = try number("CARTSTORE_CACHE_MB")

@@ -24,15 +24,57 @@ struct AdminRoutes: Sendable {
     }
 
     struct MembersBody: Encodable {
+        /// One member; the gossip fields are written `null` (never left out) for a member
+        /// this node has not heard from.
         struct Entry: Encodable {
             var node: String
             var http: String
             var peer: String
+            /// `self`, `up` or `down`: whether this node counts on the member now.
             var status: String
             var connected: Bool
+            /// True if the member is itself, or heard from and not judged down.
+            var up: Bool
+            /// The gossiped record: its member status, life, heartbeat and advertised address.
+            var state: String?
+            var generation: UInt64?
+            var heartbeat: UInt64?
+            var address: String?
+            /// The failure detector's phi (3 decimals); null for this node and the unheard.
+            var phi: Double?
+            /// How long ago its last new heartbeat arrived (0 for this node).
+            var lastHeardAgoMs: UInt64?
+
+            enum CodingKeys: String, CodingKey {
+                case node, http, peer, status, connected, up, state, generation, heartbeat, address, phi, lastHeardAgoMs
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(node, forKey: .node)
+                try container.encode(http, forKey: .http)
+                try container.encode(peer, forKey: .peer)
+                try container.encode(status, forKey: .status)
+                try container.encode(connected, forKey: .connected)
+                try container.encode(up, forKey: .up)
+                try container.encode(state, forKey: .state)
+                try container.encode(generation, forKey: .generation)
+                try container.encode(heartbeat, forKey: .heartbeat)
+                try container.encode(address, forKey: .address)
+                try container.encode(phi, forKey: .phi)
+                try container.encode(lastHeardAgoMs, forKey: .lastHeardAgoMs)
+            }
         }
         var `self`: String
         var members: [Entry]
+    }
+
+    struct GossipBody: Encodable {
+        /// Gossip rounds this node started, and member records that advanced its view.
+        var rounds: Int
+        var recordsMerged: Int
+        /// Members this node judges up, itself included (as `/admin/members`' `up`).
+        var membersUp: Int
     }
 
     struct StatusBody: Encodable {
@@ -45,6 +87,7 @@ struct AdminRoutes: Sendable {
         var engine: [String: UInt64]
         var transport: [String: Int]
         var antiEntropy: AntiEntropyBody
+        var gossip: GossipBody
     }
 
     struct AntiEntropyBody: Encodable {
@@ -102,13 +145,16 @@ struct AdminRoutes: Sendable {
     }
 
     func members(_ request: Request, context: APIRequestContext) throws(APIError) -> Response {
-        let suspected = runtime.snapshot.suspected
+        let snapshot = runtime.snapshot
         let own = runtime.configuration.node
-        let entries = members.map { member -> MembersBody.Entry in
-            let connected = member.id == own || transport.isConnected(to: member.id)
-            let status = member.id == own ? "self" : (connected && !suspected.contains(member.id) ? "up" : "down")
-            return MembersBody.Entry(node: "\(member.node)", http: "\(member.http)", peer: "\(member.peer)",
-                                     status: status, connected: connected)
+        let entries = MemberSummary.all(members: members, node: own, snapshot: snapshot, transport: transport).map { summary in
+            let member = summary.member, report = summary.report
+            return MembersBody.Entry(
+                node: "\(member.node)", http: "\(member.http)", peer: "\(member.peer)", status: summary.status,
+                connected: summary.connected, up: summary.up, state: report.map { "\($0.record.status)" },
+                generation: report?.record.generation, heartbeat: report?.record.version, address: report?.record.address,
+                phi: report?.phi.map { ($0 * 1_000).rounded() / 1_000 },
+                lastHeardAgoMs: report?.lastHeardMs.map { snapshot.atMs &- min(snapshot.atMs, $0) })
         }
         return try JSONBody.response(MembersBody(self: "\(own.value)", members: entries))
     }
@@ -137,6 +183,9 @@ struct AdminRoutes: Sendable {
                 "hintsStored": statistics.hintsStored, "hintsDelivered": statistics.hintsDelivered,
                 "hintsDropped": statistics.hintsDropped, "hintsRefused": statistics.hintsRefused,
                 "hintsUnknown": statistics.hintsUnknown, "suspicions": statistics.suspicions,
+                "checkouts": statistics.checkouts, "checkoutsCompleted": statistics.checkoutsCompleted,
+                "checkoutsReplayed": statistics.checkoutsReplayed, "checkoutRetries": statistics.checkoutRetries,
+                "checkoutsFailed": statistics.checkoutsFailed,
             ],
             engine: [
                 "writes": engine.writes, "writeGroups": engine.writeGroups, "walSyncs": engine.walSyncs,
@@ -152,7 +201,10 @@ struct AdminRoutes: Sendable {
                 "messagesRejected": transport.counters.rejectedMessages.load(ordering: .relaxed),
                 "messagesDropped": transport.counters.droppedMessages.load(ordering: .relaxed),
             ],
-            antiEntropy: antiEntropy(snapshot))
+            antiEntropy: antiEntropy(snapshot),
+            gossip: GossipBody(rounds: statistics.gossipRounds, recordsMerged: statistics.gossipRecordsMerged,
+                               membersUp: MemberSummary.all(members: members, node: runtime.configuration.node, snapshot: snapshot,
+                                                            transport: transport).filter(\.up).count))
         return try JSONBody.response(body)
     }
 

@@ -64,6 +64,8 @@ public final class ServerMetrics: Sendable {
              "Checkouts answered with an order an earlier attempt with the same id decided"),
             ("checkout_retries", statistics.checkoutRetries, "Paxos rounds of a checkout started again after a refusal"),
             ("checkouts_failed", statistics.checkoutsFailed, "Checkouts that ended without an order (refused, unavailable, timed out)"),
+            ("gossip_rounds", statistics.gossipRounds, "Gossip rounds this node started"),
+            ("gossip_records_merged", statistics.gossipRecordsMerged, "Member records from gossip that advanced this node's view"),
         ]
         for (name, value, help) in protocolCounters { advance(name, to: Int64(value), help: help) }
         let engine = runtime.storage.engine.stats()
@@ -89,6 +91,14 @@ public final class ServerMetrics: Sendable {
         gauge("requests_in_flight", Int64(snapshot.requestsInFlight), help: "Requests the node is working on")
         gauge("tree_partitions_built", Int64(runtime.storage.replicas.treePartitionsBuilt),
               help: "Partitions whose anti-entropy tree is built")
+        let summaries = MemberSummary.all(members: members, node: runtime.configuration.node, snapshot: snapshot, transport: transport)
+        gauge("members_up", Int64(summaries.filter(\.up).count),
+              help: "Members this node judges up (heard from through gossip and not judged down), itself included")
+        for summary in summaries where !summary.isSelf {
+            guard let phi = summary.report?.phi else { continue }
+            gauge("peer_phi", fraction: phi, labels: [("peer", "\(summary.member.node)")],
+                  help: "The failure detector's phi for the peer (down above the threshold, 8 by default)")
+        }
         let hints = runtime.storage.hints
         for member in members where member.id != runtime.configuration.node {
             let target = "\(member.node)"
@@ -120,6 +130,10 @@ public final class ServerMetrics: Sendable {
     }
 
     private func gauge(_ name: String, _ value: Int64, labels: [(String, String)] = [], help: String) {
+        registry.makeGauge(descriptor: .init(namespace: "cartstore", metricName: name, unitName: "", helpText: help), labels: labels).set(value)
+    }
+
+    private func gauge(_ name: String, fraction value: Double, labels: [(String, String)] = [], help: String) {
         registry.makeGauge(descriptor: .init(namespace: "cartstore", metricName: name, unitName: "", helpText: help), labels: labels).set(value)
     }
 }

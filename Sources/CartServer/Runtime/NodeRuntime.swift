@@ -52,6 +52,11 @@ public final class NodeRuntime: Sendable {
         public var waitingClients = 0
         /// Anti-entropy exchanges this node started, in flight.
         public var exchangesInFlight = 0
+        /// Every member this node has heard of through gossip (itself included), with the
+        /// failure detector's opinion, as of `atMs`.
+        public var members: [MemberReport] = []
+        /// When the snapshot was taken (the runtime's clock, ms).
+        public var atMs: UInt64 = 0
     }
 
     private enum Phase: Sendable { case created, running, stopped }
@@ -233,7 +238,8 @@ public final class NodeRuntime: Sendable {
         let snapshot = node.withLock { node in
             Snapshot(statistics: node.statistics, requestsInFlight: node.requestsInFlight,
                      suspected: Set(configuration.ring.nodes.filter { node.suspects($0, nowMs: nowMs) }),
-                     waitingClients: 0, exchangesInFlight: node.exchangesInFlight)
+                     waitingClients: 0, exchangesInFlight: node.exchangesInFlight,
+                     members: node.members(nowMs: nowMs), atMs: nowMs)
         }
         let waitingCount = waiting.withLock { $0.count }
         published.withLock {
