@@ -90,6 +90,25 @@ struct ServerConfigurationTests {
         #expect(throws: ServerConfiguration.Invalid.self) { try ServerSettings.environment(["CARTSTORE_GOSSIP_INTERVAL_MS": "soon"]) }
     }
 
+    @Test("timeouts and intervals that timer arithmetic could overflow are refused, naming the setting")
+    func overflowingDurationsAreRefused() throws {
+        var timeout = ServerSettings()
+        timeout.requestTimeoutMs = .max
+        #expect(throws: ServerConfiguration.Invalid.self) { try ServerConfiguration.resolve(timeout) }
+        timeout.requestTimeoutMs = 0
+        #expect(throws: ServerConfiguration.Invalid.self) { try ServerConfiguration.resolve(timeout) }
+        timeout.requestTimeoutMs = 60_000
+        #expect(try ServerConfiguration.resolve(timeout).protocolConfiguration.requestTimeoutMs == 60_000)
+        var interval = ServerSettings()
+        interval.antiEntropyIntervalMs = .max
+        do {
+            _ = try ServerConfiguration.resolve(interval)
+            Issue.record("an anti-entropy interval of UInt64.max was taken")
+        } catch {
+            #expect(error.description.hasPrefix("antiEntropyIntervalMs:"), "\(error)")
+        }
+    }
+
     @Test("the node gossips its member-list peer address, not its listen address")
     func advertisedAddress() throws {
         var layer = ServerSettings()

@@ -44,6 +44,8 @@ public struct ServerConfiguration: Sendable {
     /// The longest gossip interval: the failure detector counts intervals up to 20 of them,
     /// and a minute between heartbeats already means minutes to notice a dead node.
     public static let gossipIntervalMsMax: UInt64 = 60_000
+    /// Longest anti-entropy interval (an hour).
+    public static let antiEntropyIntervalMsMax: UInt64 = 3_600_000
 
     /// Resolves `layer` (flags over environment over file, already stacked) over the defaults.
     public static func resolve(_ layer: ServerSettings) throws(Invalid) -> ServerConfiguration {
@@ -106,8 +108,19 @@ public struct ServerConfiguration: Sendable {
         protocolConfiguration.defaultW = layer.w ?? min(2, replicas)
         guard (1...replicas).contains(protocolConfiguration.defaultR) else { throw .setting("r", "outside 1…\(replicas)") }
         guard (1...replicas).contains(protocolConfiguration.defaultW) else { throw .setting("w", "outside 1…\(replicas)") }
-        if let timeout = layer.requestTimeoutMs { protocolConfiguration.requestTimeoutMs = timeout }
-        if let interval = layer.antiEntropyIntervalMs { protocolConfiguration.antiEntropyIntervalMs = interval }
+        // Bounded so that no timer arithmetic can overflow, whatever an operator writes.
+        if let timeout = layer.requestTimeoutMs {
+            guard (1...protocolConfiguration.requestTimeoutMaxMs).contains(timeout) else {
+                throw .setting("requestTimeoutMs", "\(timeout) outside 1…\(protocolConfiguration.requestTimeoutMaxMs)")
+            }
+            protocolConfiguration.requestTimeoutMs = timeout
+        }
+        if let interval = layer.antiEntropyIntervalMs {
+            guard (1...antiEntropyIntervalMsMax).contains(interval) else {
+                throw .setting("antiEntropyIntervalMs", "\(interval) outside 1…\(antiEntropyIntervalMsMax)")
+            }
+            protocolConfiguration.antiEntropyIntervalMs = interval
+        }
         if let interval = layer.gossipIntervalMs {
             guard (1...gossipIntervalMsMax).contains(interval) else {
                 throw .setting("gossipIntervalMs", "\(interval) outside 1…\(gossipIntervalMsMax)")
