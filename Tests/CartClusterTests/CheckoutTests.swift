@@ -543,6 +543,27 @@ import Testing
         guard case .unavailable? = reply else { Issue.record("\(String(describing: reply))"); return }
     }
 
+    /// An acceptor that lost its decision (its disk was replaced) gets it back from the next
+    /// order read, which still answers at once from the others.
+    @Test func anOrderReadRepairsAnAcceptorThatLacksTheDecision() throws {
+        let cluster = try TestCluster(nodes: 3)
+        let key = try fillCart(cluster)
+        let c = try id("repaired")
+        guard case let .checkedOut(order, false)? = cluster.call(checkout(key, c), at: n1) else {
+            Issue.record("the checkout did not complete"); return
+        }
+        try cluster.node(n2).storage.engine.delete(CheckoutStore.storedKey(c))
+        #expect(try states(cluster, c)[n2]?.committed == nil)
+        #expect(cluster.call(readOrder(c), at: n3) == .order(order))
+        cluster.run(forMs: 1_000)
+        for (node, state) in try states(cluster, c) { #expect(state.committed == order, "\(node)") }
+        #expect(cluster.node(n3).statistics.orderRepairs == 1)
+        // A read that finds the decision everywhere sends nothing.
+        #expect(cluster.call(readOrder(c), at: n3) == .order(order))
+        cluster.run(forMs: 1_000)
+        #expect(cluster.node(n3).statistics.orderRepairs == 1)
+    }
+
     /// Items added after the checkout read the cart (an item it ordered, and a new one) survive
     /// the clear that completes it.
     @Test func itemsAddedAfterTheCartReadSurviveTheClear() throws {

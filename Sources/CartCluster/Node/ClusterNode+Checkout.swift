@@ -310,22 +310,37 @@ extension ClusterNode {
     // MARK: - Order reads
 
     mutating func orderReadReplied(_ id: UInt64, ok: Bool, order: Order?, from peer: NodeID, effects: inout [NodeEffect]) {
-        guard var read = orderReads[id], read.acceptors.contains(peer) else { return }
-        if let order {
-            orderReads[id] = nil
-            return deliver(.order(order), to: read.origin, effects: &effects)
-        }
+        guard var read = orderReads[id], read.acceptors.contains(peer),
+              !read.answered.contains(peer), !read.failed.contains(peer) else { return }
         if ok { read.answered.insert(peer) } else { read.failed.insert(peer) }
+        if let order, read.found == nil {
+            read.found = order
+            deliver(.order(order), to: read.origin, effects: &effects)
+        } else if ok, order == nil {
+            read.lacking.insert(peer)
+        }
         orderReads[id] = read
         if read.answered.count + read.failed.count == read.acceptors.count { orderReadTimedOut(id, effects: &effects) }
     }
 
-    /// Every acceptor answered without an order, or the time is up: not found if any answered.
+    /// Every acceptor answered, or the time is up: the answer if none was given yet (not found
+    /// if any acceptor answered), then the decision to those that lacked it.
     mutating func orderReadTimedOut(_ id: UInt64, effects: inout [NodeEffect]) {
         guard let read = orderReads.removeValue(forKey: id) else { return }
-        let reply: ClientReply = read.answered.isEmpty
-            ? .unavailable(.unreachable(needed: 1, answered: 0, failed: read.failed.count, replicas: read.acceptors.count))
-            : .notFound
-        deliver(reply, to: read.origin, effects: &effects)
+        guard let order = read.found else {
+            let reply: ClientReply = read.answered.isEmpty
+                ? .unavailable(.unreachable(needed: 1, answered: 0, failed: read.failed.count, replicas: read.acceptors.count))
+                : .notFound
+            return deliver(reply, to: read.origin, effects: &effects)
+        }
+        for acceptor in read.acceptors where read.lacking.contains(acceptor) {
+            statistics.orderRepairs += 1
+            if acceptor == node {
+                _ = acceptorAnswer(.checkoutCommit(id: id, order: order))
+            } else {
+                // The acknowledgment comes under the read's id, which no checkout phase has: ignored.
+                effects.append(.send(.checkoutCommit(id: id, order: order), to: acceptor))
+            }
+        }
     }
 }

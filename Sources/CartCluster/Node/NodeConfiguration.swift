@@ -63,6 +63,8 @@ public struct NodeConfiguration: Hashable, Sendable {
         case treeShape(MerkleTree.Shape, ringPartitionBits: Int)
         /// An advertised address longer than `MemberRecord.addressBytesMax`.
         case addressTooLong(bytes: Int)
+        /// A setting above its bound (its name, the bound).
+        case tooLarge(String, max: UInt64)
 
         public var description: String {
             switch self {
@@ -71,6 +73,7 @@ public struct NodeConfiguration: Hashable, Sendable {
             case let .notPositive(name): return "\(name) must be positive"
             case let .treeShape(shape, bits): return "anti-entropy tree \(shape) does not fit a ring of 2^\(bits) partitions"
             case let .addressTooLong(bytes): return "address of \(bytes) bytes, longer than \(MemberRecord.addressBytesMax)"
+            case let .tooLarge(name, max): return "\(name) must be at most \(max)"
             }
         }
     }
@@ -94,8 +97,13 @@ public struct NodeConfiguration: Hashable, Sendable {
         for (name, value) in positive where value <= 0 { throw .notPositive(name) }
         guard readRepairsPerSecond >= 0 else { throw .notPositive("readRepairsPerSecond") }
         guard phiThreshold > 0, phiThreshold.isFinite else { throw .notPositive("phiThreshold") }
+        // The failure detector works in multiples of the interval: keep them far from overflow.
+        guard gossipIntervalMs <= Self.gossipIntervalMsMax else { throw .tooLarge("gossipIntervalMs", max: Self.gossipIntervalMsMax) }
         guard address.utf8.count <= MemberRecord.addressBytesMax else { throw .addressTooLong(bytes: address.utf8.count) }
     }
+
+    /// The longest gossip interval the node takes (an hour).
+    public static let gossipIntervalMsMax: UInt64 = 3_600_000
 
     /// The largest N of any namespace: a partition's replicas for anti-entropy.
     public var replicationN: Int { (namespaces + [fallbackNamespace]).map(\.n).max() ?? 1 }

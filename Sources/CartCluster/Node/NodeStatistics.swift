@@ -45,6 +45,8 @@ public struct NodeStatistics: Hashable, Sendable {
     public var checkoutsReplayed = 0
     public var checkoutRetries = 0
     public var checkoutsFailed = 0
+    /// Decided orders sent to acceptors that lacked them, after an order read.
+    public var orderRepairs = 0
     /// Gossip rounds started, and member records that advanced this node's view.
     public var gossipRounds = 0
     public var gossipRecordsMerged = 0
@@ -74,6 +76,7 @@ public struct NodeStatistics: Hashable, Sendable {
         sum.checkoutsReplayed += rhs.checkoutsReplayed
         sum.checkoutRetries += rhs.checkoutRetries
         sum.checkoutsFailed += rhs.checkoutsFailed
+        sum.orderRepairs += rhs.orderRepairs
         sum.gossipRounds += rhs.gossipRounds
         sum.gossipRecordsMerged += rhs.gossipRecordsMerged
         sum.suspicions += rhs.suspicions
