@@ -72,7 +72,7 @@ enum AdminCommands {
                 let members = try client.decode(MembersResponse.self, from: response)
                 var table = TableFormatter([
                     .init("NODE"), .init("HTTP"), .init("PEER"), .init("STATUS"), .init("CONNECTED"), .init("STATE"),
-                    .init("UP"), .init("PHI", .right), .init("HEARTBEAT", .right), .init("LAST HEARD", .right),
+                    .init("DETECTOR"), .init("PHI", .right), .init("HEARTBEAT", .right), .init("LAST HEARD", .right),
                 ])
                 for member in members.members.sorted(by: { AdminCommands.nodeOrder($0.node, $1.node) }) {
                     table.append(Self.row(member))
@@ -92,7 +92,7 @@ enum AdminCommands {
             }
             return [
                 member.node, member.http ?? "-", member.peer ?? "-", member.status, yesNo(member.connected),
-                member.state ?? "-", yesNo(member.up), member.phi.map { Self.twoDecimals($0) } ?? "-",
+                member.state ?? "-", member.up.map { $0 ? "up" : "down" } ?? "-", member.phi.map { Self.twoDecimals($0) } ?? "-",
                 member.heartbeat.map(String.init) ?? "-", lastHeard ?? "-",
             ]
         }

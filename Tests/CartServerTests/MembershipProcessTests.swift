@@ -109,7 +109,7 @@ struct MembershipProcessTests {
         let table = try ServerCluster.runCLI(["members", "--node", "127.0.0.1:\(cluster.nodes[0].http)"])
         #expect(table.status == 0, "\(table.err)")
         let lines = table.out.split(separator: "\n")
-        #expect(lines.contains { $0.contains("STATE") && $0.contains("UP") && $0.contains("PHI") && $0.contains("HEARTBEAT") && $0.contains("LAST HEARD") },
+        #expect(lines.contains { $0.contains("STATE") && $0.contains("DETECTOR") && $0.contains("PHI") && $0.contains("HEARTBEAT") && $0.contains("LAST HEARD") },
                 "cartstore members:\n\(table.out)")
         #expect(lines.filter { $0.contains("normal") }.count == 3, "cartstore members:\n\(table.out)")
 

@@ -185,7 +185,7 @@ struct AdminRoutes: Sendable {
                 "hintsUnknown": statistics.hintsUnknown, "suspicions": statistics.suspicions,
                 "checkouts": statistics.checkouts, "checkoutsCompleted": statistics.checkoutsCompleted,
                 "checkoutsReplayed": statistics.checkoutsReplayed, "checkoutRetries": statistics.checkoutRetries,
-                "checkoutsFailed": statistics.checkoutsFailed,
+                "checkoutsFailed": statistics.checkoutsFailed, "orderRepairs": statistics.orderRepairs,
             ],
             engine: [
                 "writes": engine.writes, "writeGroups": engine.writeGroups, "walSyncs": engine.walSyncs,

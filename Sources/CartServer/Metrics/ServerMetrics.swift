@@ -64,6 +64,7 @@ public final class ServerMetrics: Sendable {
              "Checkouts answered with an order an earlier attempt with the same id decided"),
             ("checkout_retries", statistics.checkoutRetries, "Paxos rounds of a checkout started again after a refusal"),
             ("checkouts_failed", statistics.checkoutsFailed, "Checkouts that ended without an order (refused, unavailable, timed out)"),
+            ("order_repairs", statistics.orderRepairs, "Decided orders sent to acceptors that lacked them, after an order read"),
             ("gossip_rounds", statistics.gossipRounds, "Gossip rounds this node started"),
             ("gossip_records_merged", statistics.gossipRecordsMerged, "Member records from gossip that advanced this node's view"),
         ]
