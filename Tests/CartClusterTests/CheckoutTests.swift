@@ -875,13 +875,7 @@ final class InterleavingCluster {
     var all: [ClusterNode] { nodes.keys.sorted().map { nodes[$0]! } }
 
     /// A key whose replicas are `replicas`, in order.
-    func key(prefix: String, replicas: [NodeID]) -> [UInt8] {
-        for i in 0..<100_000 {
-            let key = Array("\(prefix)\(i)".utf8)
-            if ring.preferenceList(forKey: key, n: 3) == replicas { return key }
-        }
-        preconditionFailure("no key with replicas \(replicas)")
-    }
+    func key(prefix: String, replicas: [NodeID]) -> [UInt8] { TestCluster.key(in: ring, prefix: prefix, replicas: replicas) }
 
     @discardableResult
     func request(_ request: ClientRequest, at node: NodeID) -> ClientTag {

@@ -40,7 +40,10 @@ final class TestCluster {
     func node(_ id: NodeID) -> ClusterNode { nodes[id]! }
 
     /// A key whose replicas are `replicas`, in order (searched over `prefix` + a counter).
-    func key(prefix: String, replicas: [NodeID]) -> [UInt8] {
+    func key(prefix: String, replicas: [NodeID]) -> [UInt8] { Self.key(in: ring, prefix: prefix, replicas: replicas) }
+
+    /// A key of `ring` whose replicas (N = 3) are `replicas`, in order.
+    static func key(in ring: Ring, prefix: String, replicas: [NodeID]) -> [UInt8] {
         for i in 0..<100_000 {
             let key = Array("\(prefix)\(i)".utf8)
             if ring.preferenceList(forKey: key, n: 3) == replicas { return key }

@@ -133,7 +133,7 @@ struct CheckoutProcessTests {
         // Every node hears node 3 again (and node 3 every node) once a read of all three
         // replicas succeeds through each of them.
         for node in 1...3 {
-            try await waitUntil("node \(node) reaches every replica", seconds: 20) {
+            try await ServerCluster.waitUntil("node \(node) reaches every replica", seconds: 20) {
                 try await client.send("GET", cluster.url(node, "/v1/carts/ada?r=3&timeout_ms=1000")).status == 200
             }
         }
@@ -264,13 +264,4 @@ struct CheckoutProcessTests {
         return sums
     }
 
-    /// Polls `condition` until true or `seconds` pass.
-    private func waitUntil(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ServerCluster.Failure("\(what): not within \(seconds) s")
-    }
 }

@@ -24,7 +24,7 @@ struct ClusterProcessTests {
         for n in 0..<24 { try await add(through: n % 2 == 0 ? 1 : 3, user: "u\(n % 4)", sku: "during-\(n)", key: "k-during-\(n)") }
         // Once node 2 stayed silent past the replica timeout, the coordinators keep hints for it
         // (no other node is free to stand in).
-        try await waitUntil("hints held for the killed node", seconds: 10) {
+        try await ServerCluster.waitUntil("hints held for the killed node", seconds: 10) {
             var held = 0
             for node in [1, 3] {
                 let hints = try await cluster.client.send("GET", cluster.url(node, "/admin/status")).json["hintsPending"] as? [String: Int]
@@ -35,7 +35,7 @@ struct ClusterProcessTests {
 
         try cluster.start(2)
         try await cluster.waitReady(2)
-        try await waitUntil("hints delivered", seconds: 20) {
+        try await ServerCluster.waitUntil("hints delivered", seconds: 20) {
             var held = 0
             for node in 1...3 {
                 let hints = try await cluster.client.send("GET", cluster.url(node, "/admin/status")).json["hintsPending"] as? [String: Int]
@@ -172,15 +172,6 @@ struct ClusterProcessTests {
         }
     }
 
-    /// Polls `condition` until true or `seconds` pass.
-    private func waitUntil(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ServerCluster.Failure("\(what): not within \(seconds) s")
-    }
 }
 
 /// `--exit-with-parent`: a server whose starting process exits shuts itself down (so a crashed

@@ -148,6 +148,16 @@ final class ServerCluster {
     }
 
     /// Runs the `cartstore` CLI to its exit (it bounds its own requests to 10 s; killed at 30 s).
+    /// Polls `condition` every 100 ms until it is true; throws after `seconds`.
+    static func waitUntil(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw Failure("\(what): not within \(seconds) s")
+    }
+
     static func runCLI(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("cartstore"))
