@@ -173,6 +173,23 @@ import Testing
             #expect(cluster.node(id).suspects(n3, nowMs: cluster.nowMs))
             #expect(cluster.node(id).members(nowMs: cluster.nowMs).filter { $0.up }.count == ids.count - 1)
         }
+        // A checkout that needs n3 is refused at once, before anything is sent.
+        let sentBefore = cluster.sent.count
+        let start = cluster.nowMs
+        let checkoutID = try CheckoutID("fast-fail")
+        let cart = cluster.key(prefix: "cart:ff", replicas: [n1, n2, n3])
+        let reply = cluster.call(ClientRequest(key: cart, operation: .checkout(checkoutID)), at: n1)
+        guard case let .unavailable(.unreachable(_, answered, failed, _))? = reply else {
+            Issue.record("\(String(describing: reply))"); return
+        }
+        #expect(answered == 0 && failed == 1)
+        #expect(cluster.nowMs - start <= 10, "answered at once")
+        #expect(!cluster.sent[sentBefore...].contains {
+            switch $0.message {
+            case .checkoutPrepare, .read: return true
+            default: return false
+            }
+        }, "nothing was asked of any replica")
         // (Coming back is the simulator's detect phase: TestCluster drops a down node's timers.)
     }
 

@@ -27,7 +27,8 @@ import CartVersioning
 /// retry finds it. An attempt that fails before commit left at most an accepted value, which no
 /// read shows and which the next attempt completes; one that fails after commit is completed by
 /// a retry (commit and the idempotent clear again). A replica that is down makes every phase
-/// wait out the replica timeout, then the checkout is refused as unavailable.
+/// wait out the replica timeout, then the checkout is refused as unavailable; one the failure
+/// detector already judges down refuses it at once.
 extension ClusterNode {
     /// Most phase-1 attempts of one checkout before it answers `checkoutContended`.
     static let checkoutAttemptsMax = 8
@@ -45,6 +46,18 @@ extension ClusterNode {
         statistics.checkouts += 1
         let orderKey = checkout.orderKey
         let acceptors = configuration.ring.preferenceList(forKey: orderKey, n: configuration.namespace(of: orderKey).n)
+        // Every phase needs every acceptor and the cart's every replica: with one of them judged
+        // down by the failure detector, refuse at once, before anything is sent (Cassandra's
+        // UnavailableException). A replica-timeout suspicion alone does not refuse: it is one
+        // request's evidence, and the attempt finds out within a replica timeout anyway.
+        let cartReplicas = configuration.ring.preferenceList(forKey: request.key, n: namespace.n)
+        let down = Set(acceptors + cartReplicas).filter { $0 != node && detector.isDown($0, nowMs: nowMs) }
+        guard down.isEmpty else {
+            statistics.checkoutsFailed += 1
+            let needed = Set(acceptors + cartReplicas).count
+            return deliver(.unavailable(.unreachable(needed: needed, answered: 0, failed: down.count, replicas: needed)),
+                           to: origin, effects: &effects)
+        }
         let id = allocateID()
         checkouts[id] = CheckoutProposal(origin: origin, checkout: checkout, cartKey: request.key, acceptors: acceptors,
                                          cartN: namespace.n, deadlineMs: nowMs + timeoutMs)
