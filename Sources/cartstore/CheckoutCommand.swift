@@ -31,7 +31,7 @@ struct CheckoutCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("idempotency-key"),
         help: ArgumentHelp(
-            "The checkout's id (1…\(CheckoutCommand.maximumKeyBytes) bytes, no control characters or '/').",
+            "The checkout's id (1…\(CheckoutCommand.maximumKeyBytes) visible ASCII characters, no '/').",
             discussion: "Also the order's id ('cartstore order KEY'). Without this option a random key is generated and printed.",
             valueName: "key"
         )
@@ -49,10 +49,10 @@ struct CheckoutCommand: AsyncParsableCommand {
     /// Throws a usage error unless `key` is a checkout id the server accepts.
     static func validateKey(_ key: String, option: String) throws {
         if key.isEmpty || key.utf8.count > maximumKeyBytes {
-            throw ValidationError("\(option) must be 1…\(maximumKeyBytes) bytes of UTF-8 (got \(key.utf8.count)).")
+            throw ValidationError("\(option) must be 1…\(maximumKeyBytes) characters (got \(key.utf8.count) bytes).")
         }
-        if key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "/" }) {
-            throw ValidationError("\(option) must not contain control characters or '/'.")
+        if !key.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "/") }) {
+            throw ValidationError("\(option) must be visible ASCII characters other than '/'.")
         }
     }
 

@@ -461,7 +461,11 @@ import Testing
         for (node, state) in try states(cluster, c) {
             #expect(state.committed == nil && state.accepted == nil, "\(node): nothing accepted without every promise")
         }
-        #expect(cluster.call(readOrder(c), at: n2) == .notFound, "a failed attempt leaves nothing a read shows")
+        let read = cluster.call(readOrder(c), at: n2)
+        guard case .unavailable? = read else {
+            Issue.record("a failed attempt leaves nothing a read shows, and with an acceptor down not found is not proven: \(String(describing: read))")
+            return
+        }
 
         cluster.down = []
         let retry = cluster.call(checkout(key, c), at: n1)
@@ -532,12 +536,15 @@ import Testing
         #expect(view(cluster, key, at: n3)?.items == [])
     }
 
-    @Test func aReadOrderNeedsOneAcceptor() throws {
+    /// Not found needs every acceptor's word (one whose disk was replaced would say "none"
+    /// about an acknowledged order); a decided order needs one.
+    @Test func aReadOrderIsNotFoundOnlyWhenEveryAcceptorSaysSo() throws {
         let cluster = try TestCluster(nodes: 4)
         let checkoutID = try checkoutID("read-", acceptors: [n1, n2, n3], in: cluster.ring)
         #expect(cluster.call(readOrder(checkoutID), at: n4) == .notFound)
         cluster.down = [n1, n2]
-        #expect(cluster.call(readOrder(checkoutID), at: n4) == .notFound, "one acceptor answering suffices")
+        let partial = cluster.call(readOrder(checkoutID), at: n4)
+        guard case .unavailable? = partial else { Issue.record("one acceptor's none: \(String(describing: partial))"); return }
         cluster.down = [n1, n2, n3]
         let reply = cluster.call(readOrder(checkoutID), at: n4)
         guard case .unavailable? = reply else { Issue.record("\(String(describing: reply))"); return }

@@ -1,8 +1,8 @@
 /// A read of a checkout's decided order (`ClientRequest.Operation.readOrder`): every acceptor is
 /// asked; the first decided order found is the answer. None found: not found once every
-/// acceptor answered, or at the replica timeout if at least one did (an acknowledged checkout
-/// is decided on every acceptor, so one that answers without it proves it unacknowledged);
-/// unavailable if none answered.
+/// acceptor answered without one; unavailable if one failed or stayed silent past the replica
+/// timeout (an acceptor whose disk was replaced answers without the order, so one answer
+/// alone proves nothing).
 ///
 /// Once it found an order, the read keeps listening (until every acceptor answered or the
 /// replica timeout) and then sends the decision to the acceptors that answered without it

@@ -151,7 +151,10 @@ extension ClusterNode {
     private mutating func prepare(_ id: UInt64, nowMs: UInt64, effects: inout [NodeEffect]) {
         guard var proposal = checkouts[id] else { return }
         proposal.attempts += 1
-        proposal.highestRound += 1
+        // Above every round this proposal saw and every round this node used: two proposals on
+        // one node never share a ballot.
+        proposal.highestRound = max(proposal.highestRound, lastBallotRound) + 1
+        lastBallotRound = proposal.highestRound
         proposal.ballot = Ballot(round: proposal.highestRound, node: node)
         checkouts[id] = proposal
         let ballot = proposal.ballot
@@ -204,6 +207,7 @@ extension ClusterNode {
         guard var proposal = checkouts[id] else { return }
         proposal.highestRound = max(proposal.highestRound, promised.round)
         checkouts[id] = proposal
+        guard proposal.highestRound < .max else { return finish(id, .rejected(.checkoutContended), effects: &effects) }
         let jitter = (node.value &* 7 &+ UInt64(proposal.attempts) &* 13) % 17
         let wakeMs = nowMs + (5 << UInt64(min(proposal.attempts, 6))) + jitter
         guard proposal.attempts < Self.checkoutAttemptsMax, wakeMs < proposal.deadlineMs else {
@@ -228,6 +232,9 @@ extension ClusterNode {
         switch (proposal.stage, vote) {
         case let (.preparing, .decided(order)), let (.accepting, .decided(order)):
             commit(id, order, replayed: order != proposal.built, nowMs: nowMs, effects: &effects)
+        case (.preparing(let promises), .refused(let promised)) where promised == proposal.ballot && promises.keys.contains(peer):
+            // A duplicated prepare: the acceptor promised this very ballot to its first copy.
+            return
         case let (.preparing, .refused(promised)), let (.accepting, .refused(promised)):
             backOff(id, refusedBy: promised, nowMs: nowMs, effects: &effects)
         case (.preparing, .failed), (.accepting, .failed):
@@ -286,11 +293,22 @@ extension ClusterNode {
             prepare(id, nowMs: nowMs, effects: &effects)
         case (.readingCart, .found(.siblings)):
             finish(id, .rejected(.wrongKind(policy: .cart)), effects: &effects)
-        case let (.clearing(order, replayed), .written):
+        case let (.clearing(order, replayed), .written),
+             let (.clearing(order, replayed), .rejected(.cart(.staleContext))) where replayed:
+            // A replayed order whose clear finds the cart's items changed past what the order
+            // observed: the cart moved on long ago (the clear's id was forgotten), the order stands.
             let answer: ClientReply = order.cartKey == proposal.cartKey
                 ? .checkedOut(order, replayed: replayed) : .rejected(.checkoutIDInUse(proposal.checkout))
             finish(id, answer, effects: &effects)
-        case (.readingCart, _), (.clearing, _):
+        case (.clearing, .unavailable), (.clearing, .storageFailed):
+            finish(id, reply, effects: &effects)
+        case (.clearing, _):
+            // The order is decided: never a client error now. A clear refused (its coordinator
+            // applied on a join that did not cover the order's context, a burst of changes) is
+            // worth retrying with the same key, which clears again.
+            finish(id, .unavailable(.unreachable(needed: proposal.cartN, answered: 0, failed: proposal.cartN,
+                                                 replicas: proposal.cartN)), effects: &effects)
+        case (.readingCart, _):
             // Refused, unavailable or failed: the step's own answer says why.
             finish(id, reply, effects: &effects)
         default:
@@ -341,9 +359,11 @@ extension ClusterNode {
     mutating func orderReadTimedOut(_ id: UInt64, effects: inout [NodeEffect]) {
         guard let read = orderReads.removeValue(forKey: id) else { return }
         guard let order = read.found else {
-            let reply: ClientReply = read.answered.isEmpty
-                ? .unavailable(.unreachable(needed: 1, answered: 0, failed: read.failed.count, replicas: read.acceptors.count))
-                : .notFound
+            // Not found only if every acceptor said so: one that lost its disk says so too.
+            let reply: ClientReply = read.lacking.count == read.acceptors.count
+                ? .notFound
+                : .unavailable(.unreachable(needed: read.acceptors.count, answered: read.lacking.count,
+                                            failed: read.acceptors.count - read.lacking.count, replicas: read.acceptors.count))
             return deliver(reply, to: read.origin, effects: &effects)
         }
         for acceptor in read.acceptors where read.lacking.contains(acceptor) {

@@ -53,6 +53,8 @@ public struct ClusterNode: Sendable {
     /// Checkouts this node coordinates: id → proposer state; phase id → checkout id.
     var checkouts: [UInt64: CheckoutProposal] = [:]
     var checkoutPhases: [UInt64: UInt64] = [:]
+    /// The last ballot round this node proposed with (ballots of this life stay unique).
+    var lastBallotRound: UInt64 = 0
     /// Order reads in flight.
     var orderReads: [UInt64: OrderRead] = [:]
     /// Replies to checkout steps (origin `.checkout`), handled once the current event is done

@@ -51,6 +51,10 @@ enum APIRequestParsing {
             throw .badRequest("invalid_idempotency_key",
                               "Idempotency-Key must be 1…\(VersioningLimits.default.operationIDBytesMax) visible ASCII characters")
         }
+        // Checkouts clear their cart under `checkout:<id>`: a client's own key must not collide.
+        guard !key.hasPrefix("checkout:") else {
+            throw .badRequest("invalid_idempotency_key", "Idempotency-Key must not start with \"checkout:\" (reserved for checkouts)")
+        }
         return OperationID(key)
     }
 
@@ -61,6 +65,11 @@ enum APIRequestParsing {
         guard let key = request.headers[.idempotencyKey] else {
             throw .badRequest("missing_idempotency_key",
                               "a checkout needs an Idempotency-Key header: the checkout's id, to send again with any retry")
+        }
+        // Visible ASCII, as for cart operations: header bytes that are not UTF-8, repeated
+        // headers and surrounding spaces would otherwise turn distinct keys into one id.
+        guard key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .badRequest("invalid_idempotency_key", "a checkout's Idempotency-Key must be visible ASCII characters")
         }
         do {
             return try CheckoutID(key)
