@@ -55,7 +55,7 @@ final class SimulatedNode {
         precondition(!isUp, "\(id) started twice")
         do {
             let engine = try StorageEngine.open(Self.directory, options: Self.engineOptions(disk: disk))
-            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: freshEpoch,
+            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: freshEpoch, startMs: nowMs,
                                           treeShape: .standard(partitionBits: configuration.ring.partitionBits))
             var node = try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
             incarnation += 1

@@ -144,6 +144,24 @@ import Testing
         #expect(detector.meanIntervalMs(n2) == 10, "the slow intervals have left the window")
     }
 
+    /// A node's generation only grows, even when its clock went back across a restart (a peer
+    /// would otherwise keep its older life's records for ever).
+    @Test func aGenerationOnlyGrowsAcrossStartsWhateverTheClock() throws {
+        var options = StorageOptions()
+        options.fileSystem = MemoryFileSystem()
+        options.backgroundMode = .manual
+        let engine = try StorageEngine.open("/g", options: options)
+        defer { try? engine.close() }
+        func start(_ startMs: UInt64) throws -> UInt64 {
+            try NodeStorage(engine: engine, node: n1, freshEpoch: 1, startMs: startMs).generation
+        }
+        #expect(try start(5_000) == 5_000)
+        #expect(try start(100) == 5_001, "the clock went back: one above the last")
+        #expect(try start(100) == 5_002)
+        #expect(try start(9_000) == 9_000)
+        #expect(try start(0) == 9_001)
+    }
+
     // MARK: - Gossip between nodes
 
     @Test func gossipSpreadsEveryMembersLifeAndDetectsADownNode() throws {

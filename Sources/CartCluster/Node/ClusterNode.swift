@@ -88,7 +88,7 @@ public struct ClusterNode: Sendable {
         // Ids unique for this node's life and, with a clock that moves forward across restarts,
         // distinct from its earlier lives' (a late reply to an old id is then ignored).
         nextID = nowMs << 20
-        membership = MembershipView([MemberRecord(node: configuration.node, address: configuration.address, generation: nowMs,
+        membership = MembershipView([MemberRecord(node: configuration.node, address: configuration.address, generation: storage.generation,
                                                   version: 0, status: .normal)])
         detector = FailureDetector(threshold: configuration.phiThreshold, initialIntervalMs: 2 * configuration.gossipIntervalMs,
                                    intervalMaxMs: 20 * configuration.gossipIntervalMs)

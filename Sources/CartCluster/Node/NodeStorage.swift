@@ -17,6 +17,8 @@ public final class NodeStorage: Sendable {
     public static let metaNamespace: UInt8 = 0x02
     /// The stored key of the epoch: `02 ‖ "epoch"`; value: be32.
     static let epochKey: [UInt8] = [metaNamespace] + Array("epoch".utf8)
+    /// The stored key of the last gossip generation: `02 ‖ "generation"`; value: be64.
+    static let generationKey: [UInt8] = [metaNamespace] + Array("generation".utf8)
 
     public let engine: StorageEngine
     public let replicas: ReplicaStore
@@ -24,6 +26,9 @@ public final class NodeStorage: Sendable {
     public let checkouts: CheckoutStore
     /// This node's replica id for this directory's life.
     public let replicaID: ReplicaID
+    /// This start's gossip generation: above every generation this directory started with
+    /// before, whatever the clock did (`max(startMs, previous + 1)`), stored durably at open.
+    public let generation: UInt64
 
     /// Why a node's storage could not open.
     public enum OpenError: Error, Sendable, CustomStringConvertible {
@@ -31,6 +36,7 @@ public final class NodeStorage: Sendable {
         case hints(HintStoreError)
         case storage(StorageError)
         case malformedEpoch([UInt8])
+        case malformedGeneration([UInt8])
 
         public var description: String {
             switch self {
@@ -38,13 +44,15 @@ public final class NodeStorage: Sendable {
             case let .hints(error): return "node storage: \(error)"
             case let .storage(error): return "node storage: epoch: \(error)"
             case let .malformedEpoch(bytes): return "node storage: malformed epoch record (\(bytes.count) bytes, expected 4)"
+            case let .malformedGeneration(bytes): return "node storage: malformed generation record (\(bytes.count) bytes, expected 8)"
             }
         }
     }
 
     /// Opens the node's state in `engine` (opened and later closed by the caller).
-    /// `treeShape` is the anti-entropy tree's (its partition bits must be the ring's).
-    public init(engine: StorageEngine, node: NodeID, freshEpoch: UInt32, versioning: VersioningLimits = .default,
+    /// `treeShape` is the anti-entropy tree's (its partition bits must be the ring's); `startMs`
+    /// (the wall clock) seeds the gossip generation.
+    public init(engine: StorageEngine, node: NodeID, freshEpoch: UInt32, startMs: UInt64 = 0, versioning: VersioningLimits = .default,
                 treeShape: MerkleTree.Shape = .default, hintLimits: HintStore.Limits = HintStore.Limits(),
                 allowUnsyncedAcks: Bool = false) throws(OpenError) {
         self.engine = engine
@@ -67,5 +75,22 @@ public final class NodeStorage: Sendable {
             do { try engine.put(Self.epochKey, bytes) } catch { throw .storage(error) }
         }
         replicaID = ReplicaID(node: node.value, epoch: epoch)
+        let previous: [UInt8]?
+        do { previous = try engine.get(Self.generationKey) } catch { throw .storage(error) }
+        var floor: UInt64 = 0
+        if let previous {
+            guard previous.count == 8 else { throw .malformedGeneration(previous) }
+            floor = previous.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
+        // A stored generation of UInt64.max stays: the next start reuses it (views then keep the
+        // old record until heartbeats pass it), rather than wrapping to 0.
+        generation = max(startMs, floor == .max ? floor : floor + 1)
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: generation >> UInt64(56 - 8 * $0)) }
+        do {
+            try engine.put(Self.generationKey, bytes)
+            try engine.syncWAL()
+        } catch {
+            throw .storage(error)
+        }
     }
 }

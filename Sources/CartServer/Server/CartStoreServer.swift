@@ -47,6 +47,7 @@ public struct CartStoreServer: Sendable {
             // Unsynced acks are allowed because the runtime syncs each batch before any of its
             // effects leave the node (`NodeRuntime`: group commit above the engine).
             storage = try NodeStorage(engine: engine, node: configuration.node, freshEpoch: UInt32(truncatingIfNeeded: clock.nowMs() / 1_000),
+                                      startMs: clock.nowMs(),
                                       treeShape: .standard(partitionBits: configuration.protocolConfiguration.ring.partitionBits),
                                       allowUnsyncedAcks: true)
         } catch {
