@@ -605,12 +605,7 @@ import Testing
     /// promise; the eighth gives up as contended.
     @Test func repeatedRefusalsRaiseTheBallotThenAnswerContended() throws {
         let ring = try Ring(nodes: [n1, n2, n3], partitionBits: 6, targetN: 3)
-        var options = StorageOptions()
-        options.fileSystem = MemoryFileSystem()
-        options.backgroundMode = .manual
-        let engine = try StorageEngine.open("/n1", options: options)
-        let storage = try NodeStorage(engine: engine, node: n1, freshEpoch: 1, treeShape: .standard(partitionBits: ring.partitionBits))
-        var node = try ClusterNode(configuration: NodeConfiguration(node: n1, ring: ring), storage: storage, nowMs: 1_000)
+        var node = try TestCluster.makeNode(n1, ring: ring, nowMs: 1_000)
         _ = node.start(nowMs: 1_000)
         let c = try id("contended")
         var now: UInt64 = 1_000
@@ -864,14 +859,7 @@ final class InterleavingCluster {
         let ids = (1...count).map { NodeID(UInt64($0)) }
         ring = try Ring(nodes: ids, partitionBits: 6, targetN: 3)
         for id in ids {
-            var options = StorageOptions()
-            options.fileSystem = MemoryFileSystem()
-            options.backgroundMode = .manual
-            let engine = try StorageEngine.open("/n\(id.value)", options: options)
-            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1, treeShape: .standard(partitionBits: ring.partitionBits))
-            var configuration = NodeConfiguration(node: id, ring: ring)
-            configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
-            var node = try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
+            var node = try TestCluster.makeNode(id, ring: ring, nowMs: nowMs)
             let effects = node.start(nowMs: nowMs)
             nodes[id] = node
             perform(effects, from: id)

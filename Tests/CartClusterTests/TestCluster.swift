@@ -22,15 +22,7 @@ final class TestCluster {
         let ids = (1...count).map { NodeID(UInt64($0)) }
         ring = try Ring(nodes: ids, partitionBits: 6, targetN: 3)
         for id in ids {
-            var options = StorageOptions()
-            options.fileSystem = MemoryFileSystem()
-            options.backgroundMode = .manual
-            let engine = try StorageEngine.open("/n\(id.value)", options: options)
-            let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1, treeShape: .standard(partitionBits: ring.partitionBits))
-            var configuration = NodeConfiguration(node: id, ring: ring)
-            configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
-            configure(&configuration)
-            var node = try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
+            var node = try Self.makeNode(id, ring: ring, nowMs: nowMs, configure: configure)
             let effects = node.start(nowMs: nowMs)
             nodes[id] = node
             perform(effects, from: id)
@@ -38,6 +30,21 @@ final class TestCluster {
     }
 
     func node(_ id: NodeID) -> ClusterNode { nodes[id]! }
+
+    /// A node of `ring` over its own in-memory engine (background work run by hand), with the
+    /// carts and `kv:` namespaces, then `configure`d; not started.
+    static func makeNode(_ id: NodeID, ring: Ring, nowMs: UInt64,
+                         configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> ClusterNode {
+        var options = StorageOptions()
+        options.fileSystem = MemoryFileSystem()
+        options.backgroundMode = .manual
+        let engine = try StorageEngine.open("/n\(id.value)", options: options)
+        let storage = try NodeStorage(engine: engine, node: id, freshEpoch: 1, treeShape: .standard(partitionBits: ring.partitionBits))
+        var configuration = NodeConfiguration(node: id, ring: ring)
+        configuration.namespaces = [.carts, KeyNamespace(prefix: "kv:", policy: .siblings)]
+        configure(&configuration)
+        return try ClusterNode(configuration: configuration, storage: storage, nowMs: nowMs)
+    }
 
     /// A key whose replicas are `replicas`, in order (searched over `prefix` + a counter).
     func key(prefix: String, replicas: [NodeID]) -> [UInt8] { Self.key(in: ring, prefix: prefix, replicas: replicas) }

@@ -162,7 +162,7 @@ extension ClusterNode {
 
     /// True if `candidate` is one of `key`'s N replicas.
     func isReplica(_ candidate: NodeID, of key: [UInt8]) -> Bool {
-        configuration.ring.preferenceList(forKey: key, n: configuration.namespace(of: key).n).contains(candidate)
+        replicas(of: key).contains(candidate)
     }
 
     /// Anti-entropy as a status page shows it: trees built, the exchange in flight, and the

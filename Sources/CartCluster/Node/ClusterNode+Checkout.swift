@@ -44,18 +44,16 @@ extension ClusterNode {
             return reject(rejection, origin: origin, effects: &effects)
         }
         statistics.checkouts += 1
-        let orderKey = checkout.orderKey
-        let acceptors = configuration.ring.preferenceList(forKey: orderKey, n: configuration.namespace(of: orderKey).n)
+        let acceptors = replicas(of: checkout.orderKey)
         // Every phase needs every acceptor and the cart's every replica: with one of them judged
         // down by the failure detector, refuse at once, before anything is sent (Cassandra's
         // UnavailableException). A replica-timeout suspicion alone does not refuse: it is one
         // request's evidence, and the attempt finds out within a replica timeout anyway.
-        let cartReplicas = configuration.ring.preferenceList(forKey: request.key, n: namespace.n)
-        let down = Set(acceptors + cartReplicas).filter { $0 != node && detector.isDown($0, nowMs: nowMs) }
+        let needed = Set(acceptors + replicas(of: request.key))
+        let down = needed.filter { $0 != node && detector.isDown($0, nowMs: nowMs) }
         guard down.isEmpty else {
             statistics.checkoutsFailed += 1
-            let needed = Set(acceptors + cartReplicas).count
-            return deliver(.unavailable(.unreachable(needed: needed, answered: 0, failed: down.count, replicas: needed)),
+            return deliver(.unavailable(.unreachable(needed: needed.count, answered: 0, failed: down.count, replicas: needed.count)),
                            to: origin, effects: &effects)
         }
         let id = allocateID()
@@ -71,8 +69,7 @@ extension ClusterNode {
         guard (1...configuration.requestTimeoutMaxMs).contains(timeoutMs) else {
             return reject(.invalidTimeout(ms: timeoutMs, maxMs: configuration.requestTimeoutMaxMs), origin: origin, effects: &effects)
         }
-        let orderKey = checkout.orderKey
-        let acceptors = configuration.ring.preferenceList(forKey: orderKey, n: configuration.namespace(of: orderKey).n)
+        let acceptors = replicas(of: checkout.orderKey)
         let id = allocateID()
         orderReads[id] = OrderRead(origin: origin, acceptors: acceptors, deadlineMs: nowMs + timeoutMs)
         effects.append(.setTimer(.deadline(id), atMs: nowMs + timeoutMs))

@@ -168,6 +168,11 @@ public struct ClusterNode: Sendable {
         configuration.ring.preferenceList(forKey: key, n: configuration.ring.nodes.count)
     }
 
+    /// The key's replicas: the first N nodes of its preference list, N its namespace's.
+    func replicas(of key: [UInt8]) -> [NodeID] {
+        configuration.ring.preferenceList(forKey: key, n: configuration.namespace(of: key).n)
+    }
+
     mutating func suspect(_ node: NodeID, nowMs: UInt64) {
         guard node != self.node else { return }
         if suspicions.suspect(node, nowMs: nowMs) { statistics.suspicions += 1 }

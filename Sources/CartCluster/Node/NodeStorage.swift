@@ -71,8 +71,9 @@ public final class NodeStorage: Sendable {
             epoch = stored.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         } else {
             epoch = freshEpoch
-            let bytes = (0..<4).map { UInt8(truncatingIfNeeded: epoch >> UInt32(24 - 8 * $0)) }
-            do { try engine.put(Self.epochKey, bytes) } catch { throw .storage(error) }
+            var writer = WireWriter()
+            writer.u32(epoch)
+            do { try engine.put(Self.epochKey, writer.bytes) } catch { throw .storage(error) }
         }
         replicaID = ReplicaID(node: node.value, epoch: epoch)
         let previous: [UInt8]?
@@ -85,9 +86,10 @@ public final class NodeStorage: Sendable {
         // A stored generation of UInt64.max stays: the next start reuses it (views then keep the
         // old record until heartbeats pass it), rather than wrapping to 0.
         generation = max(startMs, floor == .max ? floor : floor + 1)
-        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: generation >> UInt64(56 - 8 * $0)) }
+        var writer = WireWriter()
+        writer.u64(generation)
         do {
-            try engine.put(Self.generationKey, bytes)
+            try engine.put(Self.generationKey, writer.bytes)
             try engine.syncWAL()
         } catch {
             throw .storage(error)

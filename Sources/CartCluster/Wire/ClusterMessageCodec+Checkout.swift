@@ -118,6 +118,33 @@ extension ClusterMessageCodec {
                      coordinator: coordinator)
     }
 
+    /// `opt(ballot order)`: an acceptor's accepted proposal, if any (in a granted vote and in
+    /// the acceptor state).
+    static func encodeAccepted(_ accepted: AcceptedProposal?, into writer: inout WireWriter) throws(WireError) {
+        guard let accepted else { return writer.bool(false) }
+        writer.bool(true)
+        encodeBallot(accepted.ballot, into: &writer)
+        try encodeOrder(accepted.order, into: &writer)
+    }
+
+    static func decodeAccepted(_ reader: inout WireReader) throws(WireError) -> AcceptedProposal? {
+        guard try reader.bool("accepted present") else { return nil }
+        let ballot = try decodeBallot(&reader)
+        return AcceptedProposal(ballot: ballot, order: try decodeOrder(&reader))
+    }
+
+    /// `opt(order)` (an order read's answer, the acceptor state's decision).
+    static func encodeOptionalOrder(_ order: Order?, into writer: inout WireWriter) throws(WireError) {
+        guard let order else { return writer.bool(false) }
+        writer.bool(true)
+        try encodeOrder(order, into: &writer)
+    }
+
+    /// `presence` names the presence byte in errors.
+    static func decodeOptionalOrder(_ reader: inout WireReader, presence: String) throws(WireError) -> Order? {
+        try reader.bool(presence) ? try decodeOrder(&reader) : nil
+    }
+
     // MARK: Vote
 
     /// `vote := 0 present:u8 [ballot order]` (granted, with the accepted proposal if present)
@@ -126,13 +153,7 @@ extension ClusterMessageCodec {
         switch vote {
         case let .granted(accepted):
             writer.u8(0)
-            if let accepted {
-                writer.bool(true)
-                encodeBallot(accepted.ballot, into: &writer)
-                try encodeOrder(accepted.order, into: &writer)
-            } else {
-                writer.bool(false)
-            }
+            try encodeAccepted(accepted, into: &writer)
         case let .refused(promised):
             writer.u8(1)
             encodeBallot(promised, into: &writer)
@@ -147,10 +168,7 @@ extension ClusterMessageCodec {
     static func decodeVote(_ reader: inout WireReader) throws(WireError) -> CheckoutVote {
         let start = reader.offset
         switch try reader.u8("vote kind") {
-        case 0:
-            guard try reader.bool("accepted present") else { return .granted(accepted: nil) }
-            let ballot = try decodeBallot(&reader)
-            return .granted(accepted: AcceptedProposal(ballot: ballot, order: try decodeOrder(&reader)))
+        case 0: return .granted(accepted: try decodeAccepted(&reader))
         case 1: return .refused(promised: try decodeBallot(&reader))
         case 2: return .decided(try decodeOrder(&reader))
         case 3: return .failed
@@ -167,19 +185,8 @@ extension ClusterMessageCodec {
         var writer = WireWriter()
         writer.u8(acceptorStateVersion)
         encodeBallot(state.promised, into: &writer)
-        if let accepted = state.accepted {
-            writer.bool(true)
-            encodeBallot(accepted.ballot, into: &writer)
-            try encodeOrder(accepted.order, into: &writer)
-        } else {
-            writer.bool(false)
-        }
-        if let committed = state.committed {
-            writer.bool(true)
-            try encodeOrder(committed, into: &writer)
-        } else {
-            writer.bool(false)
-        }
+        try encodeAccepted(state.accepted, into: &writer)
+        try encodeOptionalOrder(state.committed, into: &writer)
         return writer.bytes
     }
 
@@ -191,12 +198,8 @@ extension ClusterMessageCodec {
             throw WireError(.unsupportedVersion, offset: 0, expected: "acceptor state version \(acceptorStateVersion), got \(version)")
         }
         let promised = try decodeBallot(&reader)
-        var accepted: AcceptedProposal? = nil
-        if try reader.bool("accepted present") {
-            let ballot = try decodeBallot(&reader)
-            accepted = AcceptedProposal(ballot: ballot, order: try decodeOrder(&reader))
-        }
-        let committed: Order? = try reader.bool("committed present") ? try decodeOrder(&reader) : nil
+        let accepted = try decodeAccepted(&reader)
+        let committed = try decodeOptionalOrder(&reader, presence: "committed present")
         try reader.finish()
         let state = CheckoutAcceptor(promised: promised, accepted: accepted, committed: committed)
         if let problem = state.checkInvariants() { throw WireError(.invalidValue, offset: 0, expected: "an acceptor state: \(problem)") }

@@ -176,12 +176,7 @@ public enum ClusterMessageCodec {
             writer.u8(MessageTag.orderReadReply.rawValue)
             writer.u64(id)
             writer.bool(ok)
-            if let order {
-                writer.bool(true)
-                try encodeOrder(order, into: &writer)
-            } else {
-                writer.bool(false)
-            }
+            try encodeOptionalOrder(order, into: &writer)
         }
         return writer.bytes
     }
@@ -303,8 +298,7 @@ public enum ClusterMessageCodec {
         case .orderReadReply:
             let id = try reader.u64("request id")
             let ok = try reader.bool("ok")
-            let order: Order? = try reader.present("order") ? try decodeOrder(&reader) : nil
-            message = .orderReadReply(id: id, ok: ok, order: order)
+            message = .orderReadReply(id: id, ok: ok, order: try decodeOptionalOrder(&reader, presence: "presence of order"))
         }
         try reader.finish()
         return message
